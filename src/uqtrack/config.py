@@ -1,0 +1,96 @@
+"""Checking the workflow config and reading what it means.
+
+:func:`check` turns schema violations into one line naming the config file and the
+key; the other functions answer the questions the rules ask (which sequences,
+which steps, which frames belong to calibration or evaluation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from uqtrack.errors import InputError
+
+ROLES = ("calibration", "evaluation")
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One short sentence for the most specific schema error."""
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(known))
+        hint = f"; known keys: {', '.join(known)}" if known else ""
+        return f"unknown key {', '.join(map(repr, extra))}{hint}"
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        sources = [k for k in ("simulate", "path", "download") if k in error.instance]
+        if len(sources) != 1 and "calibration" in error.instance:
+            return "give exactly one of simulate, path, download"
+    if error.validator == "propertyNames":
+        return f"bad name {error.instance!r}: use letters, digits and _ . + -"
+    return error.message
+
+
+def check(config: dict[str, Any], schema_path: str | Path, source: str = "config") -> None:
+    """Validate ``config`` against the JSON schema and the file system.
+
+    Raises
+    ------
+    InputError
+        ``"<source>: <key>: <fault>"`` for the first fault found: an unknown key,
+        a wrong type, a missing dataset folder, a split naming an unknown sequence.
+    """
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        # best_match prefers the shallowest error; the deepest one names the key
+        while error.context:
+            error = jsonschema.exceptions.best_match(error.context)
+        raise InputError(source, f"{_key_path(error)}: {_describe(error)}")
+    for name, ds in config["datasets"].items():
+        if "path" in ds:
+            root = Path(ds["path"])
+            if not root.is_dir():
+                raise InputError(source, f"datasets.{name}.path: folder not found: {root}")
+            for seq in sequences(ds):
+                tra = root / f"{seq}_GT" / "TRA"
+                if not tra.is_dir():
+                    raise InputError(source, f"datasets.{name}: folder not found: {tra}")
+
+
+def parts(dataset: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The calibration or evaluation parts: ``{"seq", "first", "last"}`` each.
+
+    A part is a whole sequence (``first``/``last`` None) or a frame range of one,
+    for datasets with a single sequence.
+    """
+    out = []
+    for part in dataset[role]:
+        if isinstance(part, str):
+            out.append({"seq": part, "first": None, "last": None})
+        else:
+            first, last = part["frames"]
+            out.append({"seq": part["seq"], "first": first, "last": last})
+    return out
+
+
+def sequences(dataset: dict[str, Any]) -> list[str]:
+    """Every sequence named by the dataset's splits, in first-mention order."""
+    seen: dict[str, None] = {}
+    for role in ROLES:
+        for part in parts(dataset, role):
+            seen.setdefault(part["seq"], None)
+    return list(seen)
+
+
+def steps(config: dict[str, Any], dataset: str) -> list[int]:
+    """The dataset's own steps, or the global ones."""
+    return list(config["datasets"][dataset].get("steps", config["steps"]))

@@ -1,0 +1,31 @@
+"""One labelled summary of the whole grid: dataset x step x tracker x method x ts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import xarray as xr
+
+GRID_DIMS = ("dataset", "step", "tracker", "method")
+
+
+def combine(cells: Sequence[xr.Dataset], grid: Sequence[dict[str, Any]]) -> xr.Dataset:
+    """Stack per-cell metric datasets along the grid's dimensions.
+
+    Cells missing from the grid (a dataset without some step) stay NaN.
+    """
+    labelled = [
+        cell.expand_dims({dim: [where[dim]] for dim in GRID_DIMS})
+        for cell, where in zip(cells, grid, strict=True)
+    ]
+    summary = xr.merge(labelled, join="outer", compat="no_conflicts", combine_attrs="drop")
+    # xarray sorts outer-joined coordinates; keep the config's order instead
+    order = {dim: list(dict.fromkeys(w[dim] for w in grid)) for dim in GRID_DIMS}
+    order["step"] = sorted(order["step"])
+    summary = summary.reindex(order)
+    summary.attrs["description"] = (
+        "uqtrack metrics: ECE, sparsification and counts per dataset, subsampling "
+        "step, tracker, method and temperature scaling (ts: raw | ts)"
+    )
+    return summary

@@ -1,0 +1,66 @@
+"""The per-class edge table: one row per class of every daughter.
+
+A daughter's classes are its candidate mothers plus "no mother" (``mother == 0``).
+Columns: ``t, t2, daughter, mother`` (CTC labels), ``cost`` (``w_ij``; ``w_a`` on the
+"no mother" row), ``p`` (unnormalised ``P_ij`` / ``P_none_j``), ``p_cond``
+(``P_{i|j}`` after DBMC), ``pred`` (in the judged prediction; on the "no mother"
+row: predicted to appear) and ``true`` (the true class; a daughter whose true
+mother was not a candidate has no true row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from uqtrack.lineage import NO_MOTHER
+from uqtrack.uq import PairProbabilities, dbmc
+
+COLUMNS = ["t", "t2", "daughter", "mother", "cost", "p", "p_cond", "pred", "true"]
+
+
+def pair_table(
+    t: int,
+    t2: int,
+    mother_labels: np.ndarray,
+    daughter_labels: np.ndarray,
+    edges: np.ndarray,
+    costs: np.ndarray,
+    probs: PairProbabilities,
+    true_mother: np.ndarray,
+    appear_cost: float,
+) -> pd.DataFrame:
+    """Rows for every class of every daughter of frame pair ``(t, t2)``."""
+    n_d = len(daughter_labels)
+    p_cond, p_none_cond = dbmc(probs.p_edge, probs.p_none, edges[:, 1])
+    mother = np.concatenate([mother_labels[edges[:, 0]], np.full(n_d, NO_MOTHER)])
+    daughter_idx = np.concatenate([edges[:, 1], np.arange(n_d)])
+    table = pd.DataFrame(
+        {
+            "t": np.full(len(mother), t, dtype=np.int64),
+            "t2": np.full(len(mother), t2, dtype=np.int64),
+            "daughter": daughter_labels[daughter_idx].astype(np.int64),
+            "mother": mother.astype(np.int64),
+            "cost": np.concatenate([costs, np.full(n_d, float(appear_cost))]),
+            "p": np.concatenate([probs.p_edge, probs.p_none]),
+            "p_cond": np.concatenate([p_cond, p_none_cond]),
+            "pred": np.concatenate([probs.pred_edge, probs.pred_none]),
+            "true": mother == true_mother[daughter_idx],
+        }
+    )
+    return table.sort_values(["daughter", "mother"], kind="stable", ignore_index=True)
+
+
+def empty_table() -> pd.DataFrame:
+    dtypes = {"cost": float, "p": float, "p_cond": float, "pred": bool, "true": bool}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, np.int64)) for c in COLUMNS})
+
+
+def daughter_groups(table: pd.DataFrame) -> np.ndarray:
+    """Consecutive group id of each row's daughter (rows are sorted by pair, daughter)."""
+    cols = ["part", "t", "t2", "daughter"] if "part" in table else ["t", "t2", "daughter"]
+    key = table[cols].to_numpy()
+    if len(key) == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
+    return np.cumsum(new) - 1

@@ -1,0 +1,18 @@
+# Calibrate: fit the temperature on the calibration split only.
+
+
+rule temperature:
+    input:
+        edges_of("calibration"),
+    output:
+        "results/temperature/{dataset}/step{step}/{tracker}/{method}.json",
+    params:
+        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+    log:
+        "logs/temperature/{dataset}/step{step}/{tracker}/{method}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/temperature.py"

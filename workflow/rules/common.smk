@@ -1,0 +1,77 @@
+# Config checks and the path helpers the rules share. No science here.
+import re
+import sys
+from pathlib import Path
+
+from uqtrack import config as cfg
+from uqtrack.errors import InputError
+
+_source = (workflow.configfiles or ["config"])[-1]
+try:
+    cfg.check(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", _source)
+except InputError as err:
+    sys.exit(f"uqtrack: config error: {err}")
+validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
+
+DATASETS = list(config["datasets"])
+TRACKERS = list(config["trackers"])
+METHODS = list(config["methods"])
+ALL_STEPS = sorted({s for d in DATASETS for s in cfg.steps(config, d)})
+FIGURES = expand(
+    "results/figures/{name}.{ext}",
+    name=["ece_vs_step", "temperature_vs_step", "sparsification"],
+    ext=["png", "pdf"],
+)
+
+
+wildcard_constraints:
+    dataset="|".join(map(re.escape, DATASETS)),
+    tracker="|".join(TRACKERS),
+    method="|".join(METHODS),
+    step=r"\d+",
+    seq=r"[A-Za-z0-9_.-]+",
+
+
+def dataset_config(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def raw_dir(dataset):
+    """Where a dataset's CTC folders live: a local path, or made by a rule."""
+    ds = config["datasets"][dataset]
+    if "path" in ds:
+        return ds["path"]
+    return f"results/{'downloads' if 'download' in ds else 'data'}/{dataset}"
+
+
+def raw_input(wildcards):
+    ds = dataset_config(wildcards)
+    if "path" in ds:
+        return f"{ds['path']}/{wildcards.seq}_GT/TRA/man_track.txt"
+    return raw_dir(wildcards.dataset)
+
+
+def edges_of(role):
+    """Edge tables of the calibration or evaluation sequences of one grid cell."""
+
+    def inputs(wildcards):
+        ds = dataset_config(wildcards)
+        seqs = dict.fromkeys(p["seq"] for p in cfg.parts(ds, role))
+        return [
+            f"results/edges/{wildcards.dataset}/{seq}/step{wildcards.step}/"
+            f"{wildcards.tracker}/{wildcards.method}/edges.parquet"
+            for seq in seqs
+        ]
+
+    return inputs
+
+
+def grid(pattern):
+    """`pattern` filled for every dataset x own step x tracker x method."""
+    return [
+        pattern.format(dataset=d, step=s, tracker=t, method=m)
+        for d in DATASETS
+        for s in cfg.steps(config, d)
+        for t in TRACKERS
+        for m in METHODS
+    ]

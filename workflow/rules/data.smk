@@ -1,0 +1,72 @@
+# Data in: simulate or download CTC folders, read and check them, true links per step.
+
+
+rule simulate:
+    output:
+        directory("results/data/{dataset}"),
+    params:
+        simulate=lambda wc: dataset_config(wc)["simulate"],
+        sequences=lambda wc: cfg.sequences(dataset_config(wc)),
+        seed=lambda wc: config["seed"],
+    log:
+        "logs/simulate/{dataset}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/simulate.py"
+
+
+rule download:
+    output:
+        directory("results/downloads/{dataset}"),
+    params:
+        url=lambda wc: dataset_config(wc)["download"],
+    log:
+        "logs/download/{dataset}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    script:
+        "../scripts/download.py"
+
+
+rule prepare:
+    input:
+        raw_input,
+    output:
+        detections="results/prepared/{dataset}/{seq}/detections.parquet",
+        tracks="results/prepared/{dataset}/{seq}/tracks.parquet",
+        stats="results/prepared/{dataset}/{seq}/stats.json",
+    params:
+        tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
+    log:
+        "logs/prepare/{dataset}/{seq}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/prepare.py"
+
+
+rule truth:
+    input:
+        detections=rules.prepare.output.detections,
+        tracks=rules.prepare.output.tracks,
+        stats=rules.prepare.output.stats,
+    output:
+        links="results/prepared/{dataset}/{seq}/step{step}/truth.parquet",
+        stats="results/prepared/{dataset}/{seq}/step{step}/truth.json",
+    params:
+        max_daughters=config["max_daughters"],
+    log:
+        "logs/truth/{dataset}/{seq}/step{step}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/truth.py"

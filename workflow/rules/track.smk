@@ -1,0 +1,49 @@
+# Track: resolve each tracker's cost scale, then link probabilities per method.
+
+
+rule scale:
+    input:
+        detections=lambda wc: [
+            f"results/prepared/{wc.dataset}/{p['seq']}/detections.parquet"
+            for p in cfg.parts(dataset_config(wc), "calibration")
+        ],
+        links=lambda wc: [
+            f"results/prepared/{wc.dataset}/{p['seq']}/step1/truth.parquet"
+            for p in cfg.parts(dataset_config(wc), "calibration")
+        ],
+    output:
+        "results/params/{dataset}/{tracker}.json",
+    params:
+        tracker=lambda wc: config["trackers"][wc.tracker],
+        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+    log:
+        "logs/scale/{dataset}/{tracker}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/scale.py"
+
+
+rule edges:
+    input:
+        detections=rules.prepare.output.detections,
+        links=rules.truth.output.links,
+        tracker=rules.scale.output[0],
+    output:
+        edges="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",
+        timings="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/timings.tsv",
+    params:
+        seed=config["seed"],
+        samples=config["samples"],
+        topk=config["topk"],
+        max_daughters=config["max_daughters"],
+    log:
+        "logs/edges/{dataset}/{seq}/step{step}/{tracker}/{method}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../scripts/edges.py"

@@ -1,0 +1,15 @@
+"""Simulate a dataset of dividing, moving cells in the CTC layout."""
+
+from uqtrack.scripting import log, run_rule
+from uqtrack.simulate import simulate_dataset
+
+
+def main(sm):
+    spec = sm.params.simulate
+    simulate_dataset(
+        sm.output[0], sm.params.sequences, spec["preset"], spec.get("params"), sm.params.seed
+    )
+    log.info("simulated %s (%s) into %s", sm.params.sequences, spec["preset"], sm.output[0])
+
+
+run_rule(main, snakemake)  # noqa: F821

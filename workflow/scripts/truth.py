@@ -1,0 +1,23 @@
+"""True mother of every daughter at one subsampling step."""
+
+import pandas as pd
+
+from uqtrack.files import read_json, write_json, write_parquet
+from uqtrack.lineage import link_stats, true_links
+from uqtrack.scripting import log, run_rule
+
+
+def main(sm):
+    detections = pd.read_parquet(sm.input.detections)
+    tracks = pd.read_parquet(sm.input.tracks)
+    stats = read_json(sm.input.stats)
+    missing = set(stats["missing_frame_numbers"])
+    frames = [f for f in range(stats["first_frame"], stats["last_frame"] + 1) if f not in missing]
+    links = true_links(tracks, detections, int(sm.wildcards.step), frames=frames)
+    counts = link_stats(links, sm.params.max_daughters)
+    log.info("step %s: %s", sm.wildcards.step, counts)
+    write_parquet(links, sm.output.links)
+    write_json(counts, sm.output.stats)
+
+
+run_rule(main, snakemake)  # noqa: F821

@@ -34,6 +34,7 @@ Solvers
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -58,10 +59,10 @@ __all__ = [
     "top_k",
 ]
 
-#: Default bound on the number of feasible assignments of a component below
-#: which :func:`top_k` enumerates it instead of calling HiGHS. Building one PuLP
-#: model costs milliseconds, enumerating a few hundred assignments less.
-ENUMERATE_BELOW = 256
+#: Default search budget (branch-and-bound nodes) within which a component's
+#: top-k is found by exact enumeration instead of HiGHS. One PuLP model costs
+#: milliseconds to build and solve; a thousand search nodes cost about as much.
+ENUMERATE_BELOW = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -436,19 +437,22 @@ def lsa_map_cost(problem: Problem) -> float:
     return float(matrix[rows, cols].sum() + problem.disappear_cost * n_m)
 
 
-def _map_and_reduced_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """MAP choice and, per edge, a lower bound on the extra cost of using it.
+def _map_and_reduced_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MAP choice and, per option, a lower bound on the extra cost of taking it.
 
     Solves the slot formulation of :func:`lsa_map_cost` as a sparse bipartite
     matching and recovers optimal LP duals by shortest paths. The returned
-    ``rc[e] >= 0`` satisfies ``cost(A) >= cost(MAP) + rc[e]`` for every
-    feasible assignment A that contains edge e: that is the LP
-    reduced-cost bound, valid because the assignment LP is integral.
+    reduced costs are >= 0 and satisfy, for every feasible assignment A,
+    ``cost(A) >= cost(MAP) + sum_j r_j(A)``, where ``r_j(A)`` is ``rc[e]`` if
+    daughter j takes edge e in A and ``rc_appear[j]`` if it appears (the LP
+    reduced-cost bound of the slot assignment problem; for an edge the
+    smaller of its slots' reduced costs, as A may fill either slot).
 
     Returns
     -------
     map_choice : (D,) int64
     rc : (E,) float64
+    rc_appear : (D,) float64
     """
     m, n_m, n_d, n_e = problem.max_daughters, problem.n_mothers, problem.n_daughters, problem.n_edges
     wa, wd = problem.appear_cost, problem.disappear_cost
@@ -499,8 +503,8 @@ def _map_and_reduced_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 
     reduced = ent_cost - base[ent_row] - p[col_of_row[ent_row]] + p[ent_col]
     rc = np.full(n_e, np.inf)
-    np.minimum.at(rc, ent_edge[:n_e * m], reduced[: n_e * m])
-    return map_choice, np.maximum(rc, 0.0)
+    np.minimum.at(rc, ent_edge[: n_e * m], reduced[: n_e * m])
+    return map_choice, np.maximum(rc, 0.0), np.maximum(reduced[n_e * m :], 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -533,73 +537,183 @@ class ComponentTopK:
     choices: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Bounds:
+    """Reduced costs (see :func:`_map_and_reduced_costs`) and the MAP."""
+
+    map_choice: np.ndarray
+    rc: np.ndarray
+    rc_appear: np.ndarray
+    tol: float
+
+
+class _BudgetExceeded(Exception):
+    pass
+
+
+#: Deepest component (in daughters) searched by recursion; deeper go to HiGHS.
+_MAX_DEPTH = 400
+
+
+def _bnb_top_k(
+    n_mothers: int,
+    options: list[list[tuple[float, int, int, float]]],
+    appear: float,
+    disappear: float,
+    max_daughters: int,
+    k: int,
+    map_cost: float,
+    limit: float,
+    tol: float,
+    budget: int,
+) -> list[tuple[float, tuple[int, ...]]]:
+    """Exact top-k of one component by depth-first branch and bound.
+
+    ``options[j]`` lists daughter j's choices as ``(reduced cost, local edge or
+    -1, local mother or -1, cost)`` sorted by reduced cost. Since an assignment
+    costs at least ``map_cost`` plus the sum of its choices' reduced costs, a
+    branch is cut once that sum exceeds both `limit` and the k-th best cost
+    found so far minus `map_cost`. Raises _BudgetExceeded after `budget` nodes.
+    """
+    n_daughters = len(options)
+    counts = [0] * n_mothers
+    choice = [-1] * n_daughters
+    heap: list[tuple[float, int, tuple[int, ...]]] = []  # max-heap of the best k
+    state = {"nodes": 0, "leaves": 0, "bound": limit}
+
+    def rec(j: int, acc: float, acc_r: float) -> None:
+        state["nodes"] += 1
+        if state["nodes"] > budget:
+            raise _BudgetExceeded
+        if j == n_daughters:
+            cost = acc + disappear * counts.count(0)
+            item = (-cost, -state["leaves"], tuple(choice))
+            state["leaves"] += 1
+            if len(heap) < k:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+            if len(heap) == k:
+                state["bound"] = min(limit, -heap[0][0] - map_cost)
+            return
+        for r, e, i, w in options[j]:
+            if acc_r + r > state["bound"] + tol:
+                break  # options are sorted by reduced cost
+            if e < 0:
+                choice[j] = -1
+                rec(j + 1, acc + w, acc_r + r)
+            elif counts[i] < max_daughters:
+                counts[i] += 1
+                choice[j] = e
+                rec(j + 1, acc + w, acc_r + r)
+                counts[i] -= 1
+        choice[j] = -1
+
+    rec(0, 0.0, 0.0)
+    found = sorted((-c, -s, ch) for c, s, ch in heap)
+    return [(c, ch) for c, _, ch in found]
+
+
+def _solve_component(
+    args: tuple,
+    k: int,
+    bounds: _Bounds | None,
+    map_local: np.ndarray | None,
+    rc_local: np.ndarray | None,
+    rc_appear_local: np.ndarray | None,
+    limit: float,
+    budget: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local choices (r, n) and costs (r,) of a sub-problem's top-k."""
+    n_m, n_d, edges, costs, wa, wd, maxd = args
+    if budget > 0 and n_d <= _MAX_DEPTH:
+        if rc_local is None:  # no bounds: plain enumeration within the budget
+            rc_local, rc_appear_local = np.zeros(len(edges)), np.zeros(n_d)
+            map_cost, limit, tol = 0.0, math.inf, 0.0
+        else:
+            map_cost, tol = _local_cost(args, map_local), bounds.tol
+        options: list[list[tuple[float, int, int, float]]] = [
+            [(float(rc_appear_local[j]), -1, -1, wa)] for j in range(n_d)
+        ]
+        for e, ((i, j), w, r) in enumerate(
+            zip(edges.tolist(), costs.tolist(), rc_local.tolist())
+        ):
+            options[j].append((r, e, i, w))
+        for opts in options:
+            opts.sort(key=lambda o: (o[0], o[1]))  # cheapest first: finds the MAP first
+        try:
+            found = _bnb_top_k(n_m, options, wa, wd, maxd, k, map_cost, limit, tol, budget)
+        except _BudgetExceeded:
+            pass
+        else:
+            local = np.array([c for _, c in found], dtype=np.int64).reshape(len(found), n_d)
+            return local, np.array([c for c, _ in found])
+    local = np.array(_nogood_top_k(*args, k), dtype=np.int64).reshape(-1, n_d)
+    return local, np.array([_local_cost(args, row) for row in local])
+
+
 def _components(
-    problem: Problem, keep: np.ndarray, k: int, enumerate_below: int
-) -> tuple[list[ComponentTopK], float]:
+    problem: Problem,
+    keep: np.ndarray,
+    k: int,
+    budget: int,
+    bounds: _Bounds | None = None,
+    limit: float = math.inf,
+) -> list[ComponentTopK]:
     """Top-k of each connected component of the kept-edge graph.
 
-    Returns the components that have at least one kept edge and the constant
-    cost of cells without kept edges (daughters appear, mothers disappear).
+    Returns the components that have at least one kept edge. With `bounds`,
+    each list is exact among the component's assignments costing at most its
+    MAP + `limit` (all of them for ``limit=inf``).
     """
     n_m, n_d = problem.n_mothers, problem.n_daughters
     kept = np.flatnonzero(keep)
-    e_m, e_d = problem.edges[kept, 0], problem.edges[kept, 1]
     if len(kept) == 0:
-        return [], problem.appear_cost * n_d + problem.disappear_cost * n_m
+        return []
+    e_m, e_d = problem.edges[kept, 0], problem.edges[kept, 1]
     # Nodes: mothers 0..M-1, daughters M..M+D-1.
-    adj = coo_array(
-        (np.ones(len(kept)), (e_m, n_m + e_d)), shape=(n_m + n_d, n_m + n_d)
-    )
-    _, labels = connected_components(adj, directed=False)
-    has_edge = np.zeros(n_m + n_d, dtype=bool)
-    has_edge[e_m] = True
-    has_edge[n_m + e_d] = True
-    constant = problem.appear_cost * np.count_nonzero(~has_edge[n_m:]) + (
-        problem.disappear_cost * np.count_nonzero(~has_edge[:n_m])
-    )
+    adj = coo_array((np.ones(len(kept)), (e_m, n_m + e_d)), shape=(n_m + n_d, n_m + n_d))
+    n_labels, labels = connected_components(adj, directed=False)
 
-    # Group nodes and edges by component label (labels follow node order).
+    # Group nodes and edges by component label.
     node_order = np.argsort(labels, kind="stable")
-    node_bounds = np.searchsorted(labels[node_order], np.arange(labels.max() + 2))
+    node_bounds = np.searchsorted(labels[node_order], np.arange(n_labels + 1))
     edge_lab = labels[e_m]
     edge_order = np.argsort(edge_lab, kind="stable")
-    edge_bounds = np.searchsorted(edge_lab[edge_order], np.arange(labels.max() + 2))
+    edge_bounds = np.searchsorted(edge_lab[edge_order], np.arange(n_labels + 1))
 
     out: list[ComponentTopK] = []
-    for lab in range(labels.max() + 1):
+    for lab in range(n_labels):
         comp_edges = kept[edge_order[edge_bounds[lab] : edge_bounds[lab + 1]]]
         if len(comp_edges) == 0:
-            continue
+            continue  # a lone cell: fixed cost, nothing to choose
         nodes = node_order[node_bounds[lab] : node_bounds[lab + 1]]
         mothers = nodes[nodes < n_m]
         daughters = nodes[nodes >= n_m] - n_m
         # Local indices for the sub-problem.
         loc_m = np.searchsorted(mothers, problem.edges[comp_edges, 0])
         loc_d = np.searchsorted(daughters, problem.edges[comp_edges, 1])
-        loc_edges = np.stack([loc_m, loc_d], axis=1)
-        sub_costs = problem.costs[comp_edges]
         args = (
             len(mothers),
             len(daughters),
-            loc_edges,
-            sub_costs,
+            np.stack([loc_m, loc_d], axis=1),
+            problem.costs[comp_edges],
             problem.appear_cost,
             problem.disappear_cost,
             problem.max_daughters,
         )
-        # Each daughter picks one of (degree + 1) options: a cheap upper bound on
-        # the number of feasible assignments.
-        bound = float(np.prod(np.bincount(loc_d, minlength=len(daughters)) + 1.0))
-        if bound <= enumerate_below:
-            found = _enumerate(*args)[:k]
-            local = np.array([c for _, c in found], dtype=np.int64).reshape(len(found), -1)
-            costs = np.array([c for c, _ in found])
-        else:
-            local = np.array(_nogood_top_k(*args, k), dtype=np.int64).reshape(-1, len(daughters))
-            costs = np.array([_local_cost(args, row) for row in local])
+        map_local = rc_local = rc_appear_local = None
+        if bounds is not None:
+            glob_map = bounds.map_choice[daughters]
+            # The MAP's edges have reduced cost 0, so they are kept and local.
+            map_local = np.where(glob_map >= 0, np.searchsorted(comp_edges, glob_map), -1)
+            rc_local, rc_appear_local = bounds.rc[comp_edges], bounds.rc_appear[daughters]
+        local, costs = _solve_component(
+            args, k, bounds, map_local, rc_local, rc_appear_local, limit, budget
+        )
         glob = np.where(local >= 0, comp_edges[np.maximum(local, 0)], -1)
         out.append(ComponentTopK(mothers, daughters, comp_edges, costs, glob))
-    return out, float(constant)
+    return out
 
 
 def _local_cost(args: tuple, choice: np.ndarray) -> float:
@@ -607,6 +721,21 @@ def _local_cost(args: tuple, choice: np.ndarray) -> float:
     picked = choice[choice >= 0]
     used = len(np.unique(edges[picked, 0]))
     return float(costs[picked].sum() + wa * (n_d - len(picked)) + wd * (n_m - used))
+
+
+def _tolerance(problem: Problem) -> float:
+    # Reduced costs are sums along augmenting paths; keep edges and branches
+    # within float noise of a threshold (keeping more never breaks exactness).
+    scale = float(problem.costs.sum()) + problem.appear_cost * problem.n_daughters
+    scale += problem.disappear_cost * problem.n_mothers
+    return 1e-9 * (1.0 + scale)
+
+
+def _bounds(problem: Problem) -> _Bounds | None:
+    if problem.n_edges == 0 or problem.n_daughters == 0:
+        return None
+    map_choice, rc, rc_appear = _map_and_reduced_costs(problem)
+    return _Bounds(map_choice, rc, rc_appear, _tolerance(problem))
 
 
 def componentwise_top_k(
@@ -632,12 +761,13 @@ def componentwise_top_k(
         If given, first drop every edge whose LP reduced cost exceeds `slack`:
         such an edge occurs in no assignment costing less than MAP + `slack`.
         Components then are those of the remaining graph, typically much
-        smaller, and each list is exact among the assignments within `slack`
-        of the MAP. ``None`` keeps all edges (exact per-component lists).
+        smaller (with nearest-neighbour candidates the full graph is often one
+        component), and each list is exact among the component's assignments
+        within `slack` of its MAP. ``None`` keeps all edges: exact lists.
     enumerate_below : int, optional
-        Enumerate a component exactly when the product over its daughters of
-        (degree + 1), an upper bound on its number of assignments, is at most
-        this; otherwise use HiGHS with no-good cuts. 0 always uses HiGHS.
+        Search budget: a component is solved by exact branch and bound if that
+        visits at most this many search nodes, otherwise by HiGHS with no-good
+        cuts. 0 always uses HiGHS. Results are identical either way.
 
     Returns
     -------
@@ -647,20 +777,13 @@ def componentwise_top_k(
         fixed: their daughters appear and their mothers disappear.
     """
     _check_k(k)
+    bounds = _bounds(problem)
     keep = np.ones(problem.n_edges, dtype=bool)
-    if slack is not None and problem.n_edges and problem.n_daughters:
-        _, rc = _map_and_reduced_costs(problem)
-        keep = rc <= slack + _tolerance(problem)
-    comps, _ = _components(problem, keep, k, enumerate_below)
-    return comps
-
-
-def _tolerance(problem: Problem) -> float:
-    # Reduced costs are sums along augmenting paths; keep edges within float
-    # noise of the threshold (keeping more edges never breaks exactness).
-    scale = float(problem.costs.sum()) + problem.appear_cost * problem.n_daughters
-    scale += problem.disappear_cost * problem.n_mothers
-    return 1e-9 * (1.0 + scale)
+    limit = math.inf
+    if slack is not None and bounds is not None:
+        limit = float(slack)
+        keep = bounds.rc <= limit + bounds.tol
+    return _components(problem, keep, k, enumerate_below, bounds, limit)
 
 
 def _merge(comps: list[ComponentTopK], k: int) -> np.ndarray:
@@ -691,10 +814,8 @@ def _merge(comps: list[ComponentTopK], k: int) -> np.ndarray:
     return ranks
 
 
-def _decomposed_top_k(
-    problem: Problem, k: int, keep: np.ndarray, enumerate_below: int
-) -> list[np.ndarray]:
-    comps, _ = _components(problem, keep, k, enumerate_below)
+def _combine(problem: Problem, comps: list[ComponentTopK], k: int) -> list[np.ndarray]:
+    """Full choice arrays of the k cheapest combinations of component lists."""
     ranks = _merge(comps, k)
     choices = np.full((len(ranks), problem.n_daughters), -1, dtype=np.int64)
     for c, comp in enumerate(comps):
@@ -702,38 +823,41 @@ def _decomposed_top_k(
     return list(choices)
 
 
-def _pruned_top_k(problem: Problem, k: int, enumerate_below: int) -> list[np.ndarray]:
-    """Decomposed top-k on the graph of edges with small reduced cost.
+def _decomposed_top_k(
+    problem: Problem, k: int, enumerate_below: int, prune: bool
+) -> list[np.ndarray]:
+    """Decomposed top-k, optionally on the graph of edges with small reduced cost.
 
     An assignment costing at most MAP + s only uses edges with reduced cost
     <= s. So if the k-th best assignment of the pruned problem costs at most
     MAP + s, it and all cheaper ones are the true top-k. Otherwise its cost
-    gives a valid s for a second, then exact, pass.
+    gives a valid s for a further, then exact, pass.
     """
-    if problem.n_edges == 0 or problem.n_daughters == 0:
-        return _decomposed_top_k(problem, k, np.ones(problem.n_edges, dtype=bool), enumerate_below)
-    map_choice, rc = _map_and_reduced_costs(problem)
-    map_cost = solution_cost(problem, map_choice)
-    tol = _tolerance(problem)
-    # Start from the k-th smallest positive reduced cost: the cheapest
+    bounds = _bounds(problem)
+    everything = np.ones(problem.n_edges, dtype=bool)
+    if bounds is None or not prune:
+        return _combine(problem, _components(problem, everything, k, enumerate_below, bounds), k)
+    map_cost = solution_cost(problem, bounds.map_choice)
+    # Start from twice the k-th smallest positive reduced cost: the cheapest
     # alternatives to the MAP are mostly single local moves.
-    positive = np.sort(rc[rc > tol])
+    positive = np.sort(bounds.rc[bounds.rc > bounds.tol])
     slack = 2.0 * float(positive[min(k, len(positive)) - 1]) if len(positive) else 0.0
     for attempt in range(8):
-        keep = rc <= slack + tol
-        choices = _decomposed_top_k(problem, k, keep, enumerate_below)
-        if keep.all():
-            return choices  # nothing pruned: exact
+        if attempt == 7:
+            slack = math.inf
+        keep = bounds.rc <= slack + bounds.tol
+        comps = _components(problem, keep, k, enumerate_below, bounds, slack)
+        choices = _combine(problem, comps, k)
+        if keep.all() and slack == math.inf:
+            break
         if len(choices) == k:
             excess = solution_cost(problem, choices[-1]) - map_cost
-            if excess <= slack:
-                return choices
-            slack = min(excess, 4.0 * slack) if slack > 0 else excess
+            if excess <= slack + bounds.tol:
+                break
+            slack = excess if slack == 0 else min(excess, 4.0 * slack)
         else:  # too few assignments left: widen
             slack = 4.0 * slack + 1.0
-        if attempt == 6:
-            slack = math.inf
-    return choices  # pragma: no cover - slack = inf keeps every edge
+    return choices
 
 
 def _check_k(k: int) -> None:
@@ -761,9 +885,10 @@ def top_k(
         no-good cut per found assignment (reference; slow on big frames).
         ``"decomposed"``: per-component top-k merged exactly (see module doc).
     enumerate_below : int, optional
-        Decomposed only: enumerate components with at most this many
-        assignments (bound: product of daughter degree + 1) instead of calling
-        HiGHS; 0 always uses HiGHS. Results are identical either way.
+        Decomposed only: search budget. A component's top-k is found by exact
+        branch and bound (bounded by LP reduced costs) when that visits at most
+        this many search nodes, otherwise by HiGHS with no-good cuts; 0 always
+        uses HiGHS. Results are identical either way.
     prune : bool, optional
         Decomposed only: drop edges whose LP reduced cost shows they cannot
         occur in the top-k before splitting into components (exact; with
@@ -791,11 +916,7 @@ def top_k(
             k,
         )
     elif method == "decomposed":
-        if prune:
-            choices = _pruned_top_k(problem, k, enumerate_below)
-        else:
-            keep = np.ones(problem.n_edges, dtype=bool)
-            choices = _decomposed_top_k(problem, k, keep, enumerate_below)
+        choices = _decomposed_top_k(problem, k, enumerate_below, prune)
     else:
         raise ValueError(f"method must be 'decomposed' or 'global', got {method!r}")
     return _make_solutions(problem, choices)

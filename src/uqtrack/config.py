@@ -29,10 +29,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
         extra = sorted(set(error.instance) - set(known))
         hint = f"; known keys: {', '.join(known)}" if known else ""
         return f"unknown key {', '.join(map(repr, extra))}{hint}"
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
-        sources = [k for k in ("simulate", "path", "download") if k in error.instance]
-        if len(sources) != 1 and "calibration" in error.instance:
-            return "give exactly one of simulate, path, download"
+    if error.validator in ("oneOf", "anyOf") and isinstance(error.instance, dict):
+        if "calibration" in error.instance:
+            return "give either simulate, or path and/or download"
     if error.validator == "propertyNames":
         return f"bad name {error.instance!r}: use letters, digits and _ . + -"
     return error.message
@@ -56,7 +55,8 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
             error = jsonschema.exceptions.best_match(error.context)
         raise InputError(source, f"{_key_path(error)}: {_describe(error)}")
     for name, ds in config["datasets"].items():
-        if "path" in ds:
+        _check_split(ds, f"{source}", f"datasets.{name}")
+        if "path" in ds and not ("download" in ds and not Path(ds["path"]).exists()):
             root = Path(ds["path"])
             if not root.is_dir():
                 raise InputError(source, f"datasets.{name}.path: folder not found: {root}")
@@ -64,6 +64,34 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
                 tra = root / f"{seq}_GT" / "TRA"
                 if not tra.is_dir():
                     raise InputError(source, f"datasets.{name}: folder not found: {tra}")
+
+
+def local_path(dataset: dict[str, Any]) -> str | None:
+    """The dataset's local folder if it exists, else None (simulated or to download)."""
+    path = dataset.get("path")
+    if path is not None and ("download" not in dataset or Path(path).is_dir()):
+        return path
+    return None
+
+
+def _check_split(dataset: dict[str, Any], source: str, key: str) -> None:
+    """Calibration and evaluation must not share frame pairs."""
+    for cal in parts(dataset, "calibration"):
+        for ev in parts(dataset, "evaluation"):
+            if cal["seq"] != ev["seq"]:
+                continue
+            lo = max(cal["first"] or 0, ev["first"] or 0)
+            hi = min(_inf(cal["last"]), _inf(ev["last"]))
+            if hi > lo:  # a shared frame pair needs two shared frames
+                raise InputError(
+                    source,
+                    f"{key}: calibration and evaluation overlap in sequence {cal['seq']!r}"
+                    " (give disjoint frame ranges)",
+                )
+
+
+def _inf(value: int | None) -> float:
+    return float("inf") if value is None else value
 
 
 def parts(dataset: dict[str, Any], role: str) -> list[dict[str, Any]]:

@@ -146,7 +146,8 @@ def pair_probabilities(
             ).choice
             for w_k in samples
         ]
-        p_edge, p_none = _marginals(choices, np.full(params.k, 1.0 / params.k), n_e, n_d)
+        counts_edge, counts_none = _marginals(choices, np.ones(params.k), n_e, n_d)
+        p_edge, p_none = counts_edge / params.k, counts_none / params.k  # exact frequencies
         pred = assignment.solve_map(problem)
         return PairProbabilities(p_edge, p_none, *_masks(pred.choice, n_e))
 

@@ -39,15 +39,16 @@ def dataset_config(wildcards):
 def raw_dir(dataset):
     """Where a dataset's CTC folders live: a local path, or made by a rule."""
     ds = config["datasets"][dataset]
-    if "path" in ds:
-        return ds["path"]
+    local = cfg.local_path(ds)
+    if local is not None:
+        return local
     return f"results/{'downloads' if 'download' in ds else 'data'}/{dataset}"
 
 
 def raw_input(wildcards):
     ds = dataset_config(wildcards)
-    if "path" in ds:
-        return f"{ds['path']}/{wildcards.seq}_GT/TRA/man_track.txt"
+    if cfg.local_path(ds) is not None:
+        return f"{raw_dir(wildcards.dataset)}/{wildcards.seq}_GT/TRA/man_track.txt"
     return raw_dir(wildcards.dataset)
 
 

@@ -1,0 +1,97 @@
+import copy
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from uqtrack import config as cfg
+from uqtrack.errors import InputError
+
+from conftest import ROOT
+
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def _check(config):
+    cfg.check(config, SCHEMA, "my.yaml")
+
+
+def _fails(config, *words):
+    with pytest.raises(InputError) as err:
+        _check(config)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("my.yaml: ")
+    for word in words:
+        assert word in message
+    return message
+
+
+def test_shipped_configs_are_valid():
+    _check(DEFAULT)
+    _check(yaml.safe_load((ROOT / ".test" / "config.yaml").read_text()))
+
+
+def test_unknown_top_level_key_is_named():
+    bad = {**DEFAULT, "stpes": [1]}
+    _fails(bad, "'stpes'", "unknown key")
+
+
+def test_unknown_nested_key_is_named_with_its_path():
+    bad = copy.deepcopy(DEFAULT)
+    bad["trackers"]["distance"]["sigmaa"] = 3
+    _fails(bad, "trackers.distance", "'sigmaa'")
+    bad = copy.deepcopy(DEFAULT)
+    bad["datasets"]["sim-nuclei"]["calibraton"] = ["01"]
+    _fails(bad, "datasets.sim-nuclei", "'calibraton'")
+
+
+def test_wrong_type_and_unknown_method():
+    bad = copy.deepcopy(DEFAULT)
+    bad["samples"] = "ten"
+    _fails(bad, "samples")
+    bad = copy.deepcopy(DEFAULT)
+    bad["methods"] = ["sm", "softmax"]
+    _fails(bad, "methods.1")
+
+
+def test_missing_dataset_folder(tmp_path):
+    bad = copy.deepcopy(DEFAULT)
+    bad["datasets"] = {"real": {"path": str(tmp_path / "nope"), "calibration": ["01"], "evaluation": ["02"]}}
+    _fails(bad, "datasets.real.path", "folder not found")
+    (tmp_path / "there" / "01_GT" / "TRA").mkdir(parents=True)
+    bad["datasets"]["real"]["path"] = str(tmp_path / "there")
+    _fails(bad, "02_GT", "folder not found")
+
+
+def test_overlapping_split():
+    bad = copy.deepcopy(DEFAULT)
+    bad["datasets"]["sim-nuclei"]["evaluation"] = ["01"]
+    _fails(bad, "overlap")
+    ok = copy.deepcopy(DEFAULT)
+    ok["datasets"]["sim-nuclei"]["calibration"] = [{"seq": "01", "frames": [0, 20]}]
+    ok["datasets"]["sim-nuclei"]["evaluation"] = [{"seq": "01", "frames": [20, 60]}]
+    _check(ok)
+
+
+def test_parts_and_steps():
+    ds = {"calibration": [{"seq": "01", "frames": [0, 9]}], "evaluation": [{"seq": "01", "frames": [10, 20]}], "steps": [1, 5]}
+    assert cfg.parts(ds, "evaluation") == [{"seq": "01", "first": 10, "last": 20}]
+    assert cfg.sequences(ds) == ["01"]
+    assert cfg.steps({"steps": [1, 10], "datasets": {"x": ds}}, "x") == [1, 5]
+
+
+def test_snakemake_stops_before_any_job_with_one_line(tmp_path, snakemake_bin):
+    bad = copy.deepcopy(DEFAULT)
+    bad["trackers"]["distance"]["apear_cost"] = 3
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    run = subprocess.run(
+        [snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", str(path), "-n"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode != 0
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if "apear_cost" in line]
+    assert len(lines) == 1 and str(path) in lines[0]
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+
+from uqtrack import assignment
+from uqtrack.trackers import DistanceTracker
+from uqtrack.uq import MethodParams, dbmc, pair_probabilities
+
+
+def _frame(seed, n=6):
+    rng = np.random.default_rng(seed)
+    mothers = rng.uniform(0, 40, (n, 2))
+    daughters = np.vstack([mothers[: n - 1] + rng.normal(0, 3, (n - 1, 2)), mothers[:1] + 4])
+    tracker = DistanceTracker(sigma=4.0, appear_cost=4.0, disappear_cost=3.0, max_candidates=3)
+    return tracker, mothers, daughters, tracker.candidates(mothers, daughters)
+
+
+def _exact_marginals(tracker, mothers, daughters, edges):
+    """Posterior marginals by enumerating every feasible assignment."""
+    problem = assignment.Problem(
+        len(mothers), len(daughters), edges, tracker.costs(mothers, daughters, edges),
+        tracker.appear_cost, tracker.disappear_cost,
+    )
+    sols = assignment.brute_force(problem)
+    costs = np.array([s.cost for s in sols])
+    w = np.exp(-(costs - costs.min()))
+    w /= w.sum()
+    p_edge, p_none = np.zeros(len(edges)), np.zeros(len(daughters))
+    for s, wk in zip(sols, w):
+        p_edge[s.choice[s.choice >= 0]] += wk
+        p_none[s.choice < 0] += wk
+    return p_edge, p_none, sols
+
+
+def test_softmax_is_exp_minus_cost_and_dbmc_includes_none():
+    tracker, m, d, edges = _frame(0)
+    out = pair_probabilities("sm", tracker, m, d, edges, np.random.default_rng(0))
+    w = tracker.costs(m, d, edges)
+    np.testing.assert_allclose(out.p_edge, np.exp(-w))
+    np.testing.assert_allclose(out.p_none, np.exp(-4.0))
+    cond, none = dbmc(out.p_edge, out.p_none, edges[:, 1])
+    j = edges[0, 1]
+    mine = edges[:, 1] == j
+    by_hand = np.exp(-w[mine]) / (np.exp(-4.0) + np.exp(-w[mine]).sum())
+    np.testing.assert_allclose(cond[mine], by_hand)
+    np.testing.assert_allclose(np.bincount(edges[:, 1], cond, len(d)) + none, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_assignment_sampling_with_all_solutions_is_the_exact_posterior(seed):
+    tracker, m, d, edges = _frame(seed)
+    p_edge, p_none, sols = _exact_marginals(tracker, m, d, edges)
+    for method in ("as", "asf"):
+        out = pair_probabilities(
+            method, tracker, m, d, edges, np.random.default_rng(0), MethodParams(k=len(sols))
+        )
+        np.testing.assert_allclose(out.p_edge, p_edge, atol=1e-12)
+        np.testing.assert_allclose(out.p_none, p_none, atol=1e-12)
+        # the prediction is the MAP
+        np.testing.assert_array_equal(np.flatnonzero(out.pred_edge), np.sort(sols[0].choice[sols[0].choice >= 0]))
+
+
+def test_assignment_sampling_top_k_weights_are_self_normalised():
+    tracker, m, d, edges = _frame(3)
+    _, _, sols = _exact_marginals(tracker, m, d, edges)
+    out = pair_probabilities("as", tracker, m, d, edges, np.random.default_rng(0), MethodParams(k=3))
+    top = np.array([s.cost for s in sols[:3]])
+    w = np.exp(-top) / np.exp(-top).sum()
+    expected = np.zeros(len(edges))
+    for s, wk in zip(sols[:3], w):
+        expected[s.choice[s.choice >= 0]] += wk
+    np.testing.assert_allclose(out.p_edge, expected, atol=1e-12)
+
+
+def test_perturbation_methods_without_noise_reduce_to_their_base():
+    tracker, m, d, edges = _frame(1)
+    still = DistanceTracker(**{**tracker.__dict__, "perturb_var": 0.0})
+    rng = np.random.default_rng(0)
+    sm = pair_probabilities("sm", still, m, d, edges, rng)
+    fp = pair_probabilities("fp", still, m, d, edges, rng)
+    fpa = pair_probabilities("fpa", still, m, d, edges, rng)
+    np.testing.assert_allclose(fp.p_edge, sm.p_edge)
+    np.testing.assert_array_equal(fp.pred_edge, sm.pred_edge)
+    np.testing.assert_array_equal(fpa.p_edge, sm.pred_edge.astype(float))
+    np.testing.assert_array_equal(fpa.p_none, sm.pred_none.astype(float))
+
+
+def test_perturbation_is_seeded_and_frequencies_are_valid():
+    tracker, m, d, edges = _frame(2)
+    noisy = DistanceTracker(**{**tracker.__dict__, "perturb_var": 4.0})
+    a = pair_probabilities("fpa", noisy, m, d, edges, np.random.default_rng(7), MethodParams(k=20))
+    b = pair_probabilities("fpa", noisy, m, d, edges, np.random.default_rng(7), MethodParams(k=20))
+    np.testing.assert_array_equal(a.p_edge, b.p_edge)
+    total = np.bincount(edges[:, 1], a.p_edge, len(d)) + a.p_none
+    np.testing.assert_allclose(total, 1.0)
+    np.testing.assert_allclose(a.p_edge * 20, np.round(a.p_edge * 20), atol=1e-9)
+
+
+def test_empty_frames():
+    tracker = DistanceTracker(sigma=1.0)
+    none = np.zeros((0, 2))
+    some = np.ones((2, 2))
+    for m, d in [(none, some), (some, none), (none, none)]:
+        edges = tracker.candidates(m, d)
+        for method in ("sm", "fp", "fpa", "as", "asf"):
+            out = pair_probabilities(method, tracker, m, d, edges, np.random.default_rng(0))
+            assert out.p_none.shape == (len(d),) and out.pred_none.all()

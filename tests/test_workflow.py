@@ -1,0 +1,111 @@
+"""Real Snakemake runs through the actual Snakefile."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from conftest import ROOT, SHARED_DATA, needs_shared_data
+
+pytestmark = pytest.mark.slow
+
+TINY = yaml.safe_load((ROOT / ".test" / "config.yaml").read_text())
+
+
+def run(snakemake_bin, workdir: Path, config: dict, cores: int = 2, check: bool = True):
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    proc = subprocess.run(
+        [snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
+         "--configfile", str(path), "--cores", str(cores)],
+        capture_output=True, text=True,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stdout[-3000:] + proc.stderr[-5000:])
+    return proc
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, snakemake_bin=None):
+    exe = shutil.which("snakemake")
+    if exe is None:
+        pytest.skip("snakemake is not installed")
+    workdir = tmp_path_factory.mktemp("tiny")
+    run(exe, workdir, TINY, cores=2)
+    return workdir
+
+
+def test_summary_and_figures(tiny_run):
+    summary = xr.load_dataset(tiny_run / "results" / "summary.nc")
+    assert set(summary["method"].values) == {"sm", "as"}
+    assert list(summary["step"].values) == [1, 4]
+    ece = summary["ece"].values
+    assert np.isfinite(ece).all() and (ece >= 0).all() and (ece <= 1).all()
+    assert (summary["n_predicted_links"].values > 0).all()
+    assert np.isfinite(summary["temperature"].values).all()
+    for name in ["ece_vs_step", "temperature_vs_step", "sparsification"]:
+        for ext in ["png", "pdf"]:
+            assert (tiny_run / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
+
+
+def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
+    run(snakemake_bin, tmp_path, TINY, cores=1)
+    compared = 0
+    for sub in ["edges", "prepared", "temperature", "metrics", "figures"]:
+        for a in sorted((tiny_run / "results" / sub).rglob("*")):
+            if a.is_file() and a.name != "timings.tsv":  # wall-clock times differ by design
+                b = tmp_path / a.relative_to(tiny_run)
+                assert a.read_bytes() == b.read_bytes(), a
+                compared += 1
+    assert (tiny_run / "results/summary.nc").read_bytes() == (tmp_path / "results/summary.nc").read_bytes()
+    assert compared > 20
+
+
+def test_bad_input_stops_with_one_line_and_rerun_resumes(tiny_run, tmp_path, snakemake_bin):
+    data = tmp_path / "data"
+    shutil.copytree(tiny_run / "results" / "data" / "tiny", data)
+    man_track = data / "02_GT" / "TRA" / "man_track.txt"
+    good = man_track.read_text()
+    man_track.write_text(good.replace("\n", " 7\n", 1))  # five numbers on line 1
+    config = {**TINY, "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
+    proc = run(snakemake_bin, tmp_path / "work", config, check=False)
+    assert proc.returncode != 0
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("uqtrack ERROR") and "man_track.txt" in l]
+    assert len(lines) == 1 and "line 1" in lines[0], proc.stderr[-3000:]
+    done = tmp_path / "work" / "results" / "prepared" / "real" / "01" / "detections.parquet"
+    assert done.exists()  # the good sequence's work is kept
+    before = done.stat().st_mtime_ns
+    man_track.write_text(good)
+    run(snakemake_bin, tmp_path / "work", config)
+    assert done.stat().st_mtime_ns == before  # resumed, not redone
+    assert (tmp_path / "work" / "results" / "summary.nc").exists()
+
+
+@needs_shared_data
+@pytest.mark.realdata
+def test_fluo_n2dh_sim_plus(tmp_path, snakemake_bin):
+    config = {
+        "seed": 0,
+        "steps": [1, 10],
+        "methods": ["sm", "as"],
+        "trackers": {"distance": {"sigma": "auto"}},
+        "datasets": {
+            "Fluo-N2DH-SIM+": {
+                "path": str(SHARED_DATA / "ctc" / "Fluo-N2DH-SIM+"),
+                "calibration": ["01"],
+                "evaluation": ["02"],
+            }
+        },
+    }
+    run(snakemake_bin, tmp_path, config)
+    summary = xr.load_dataset(tmp_path / "results" / "summary.nc")
+    acc = summary["accuracy"].sel(dataset="Fluo-N2DH-SIM+", tracker="distance", method="sm")
+    assert float(acc.sel(step=1)) >= 0.95
+    assert float(acc.sel(step=10)) < float(acc.sel(step=1))
+    ece = summary["ece"].values
+    assert np.isfinite(ece).all() and (ece <= 1).all()

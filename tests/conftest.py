@@ -1,4 +1,5 @@
-import shutil
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,12 +8,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
 
 
+def snakemake_command() -> list[str]:
+    """Snakemake of this very interpreter, whether or not its venv is activated."""
+    if importlib.util.find_spec("snakemake") is None:
+        pytest.skip("snakemake is not installed")
+    return [sys.executable, "-m", "snakemake"]
+
+
 @pytest.fixture
 def snakemake_bin():
-    exe = shutil.which("snakemake")
-    if exe is None:
-        pytest.skip("snakemake is not installed")
-    return exe
+    return snakemake_command()
 
 
 needs_shared_data = pytest.mark.skipif(

@@ -98,8 +98,10 @@ def assert_same_top_k(
         assert s.cost == pytest.approx(solution_cost(problem, s.choice), abs=1e-12)
     assert len(keyset(got)) == len(got), "duplicate solutions"
     for start, stop in groups(want):
-        cut = stop == len(want) and len(ref) > len(want) and (
-            abs(ref[len(want)].cost - want[-1].cost) <= TOL
+        # The last run may be cut at k; an incomplete reference cannot tell.
+        cut = stop == len(want) and (
+            not ref_complete
+            or (len(ref) > len(want) and abs(ref[len(want)].cost - want[-1].cost) <= TOL)
         )
         if not cut:
             assert keyset(got[start:stop]) == keyset(want[start:stop])
@@ -195,14 +197,14 @@ def _subproblem(problem: Problem, comp: ComponentTopK) -> Problem:
 def test_componentwise_with_slack_keeps_everything_within_slack() -> None:
     for seed in range(3):
         problem = frame(40, seed)
-        slack = 1.5
-        comps = componentwise_top_k(problem, 50, slack=slack)
+        slack = 1.0
+        comps = componentwise_top_k(problem, 20, slack=slack)
         assert sum(len(c.daughters) for c in comps) <= problem.n_daughters
         for comp in comps:
-            ref = brute_force(_subproblem(problem, comp)) if len(comp.edges) <= 14 else None
-            if ref is None:
-                continue
-            within = [s for s in ref if s.cost <= ref[0].cost + slack + 1e-9][:50]
+            if len(comp.daughters) > 8:
+                continue  # too many assignments to enumerate here
+            ref = brute_force(_subproblem(problem, comp))
+            within = [s for s in ref if s.cost <= ref[0].cost + slack + 1e-9][:20]
             np.testing.assert_allclose(comp.costs[: len(within)], [s.cost for s in within],
                                        atol=TOL)
             # Global edge indices translate back to the local solutions.
@@ -226,7 +228,7 @@ def test_map_matches_lsa(n: int, seed: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "seed", "integer_costs"), [(50, 0, False), (150, 1, False), (250, 2, False),
+    ("n", "seed", "integer_costs"), [(50, 0, False), (120, 1, False), (250, 2, False),
                                      (60, 3, True)]
 )
 def test_decomposed_equals_global_medium(n: int, seed: int, integer_costs: bool) -> None:
@@ -235,8 +237,9 @@ def test_decomposed_equals_global_medium(n: int, seed: int, integer_costs: bool)
     assert len(ref) == 10
     got = top_k(problem, 10)
     assert_same_top_k(problem, got, ref, 10, ref_complete=False)
-    assert_same_top_k(problem, top_k(problem, 10, prune=False), ref, 10, ref_complete=False)
-    if n <= 60:
+    if n <= 60:  # unpruned, the candidate graph is one big component
+        assert_same_top_k(problem, top_k(problem, 10, prune=False), ref, 10,
+                          ref_complete=False)
         assert_same_top_k(problem, top_k(problem, 10, enumerate_below=0), ref, 10,
                           ref_complete=False)
 
@@ -256,7 +259,7 @@ def test_decomposed_on_a_crowded_frame() -> None:
 
 
 def test_deterministic() -> None:
-    for problem in (frame(60, 3, integer_costs=True), frame(100, 4)):
+    for problem in (frame(40, 3, integer_costs=True), frame(60, 4)):
         for kwargs in ({"method": "global"}, {}, {"enumerate_below": 0}, {"prune": False}):
             a = as_tuples(top_k(problem, 10, **kwargs))
             b = as_tuples(top_k(problem, 10, **kwargs))

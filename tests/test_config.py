@@ -88,7 +88,7 @@ def test_snakemake_stops_before_any_job_with_one_line(tmp_path, snakemake_bin):
     path = tmp_path / "typo.yaml"
     path.write_text(yaml.safe_dump(bad))
     run = subprocess.run(
-        [snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", str(path), "-n"],
+        [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", str(path), "-n"],
         capture_output=True, text=True,
     )
     assert run.returncode != 0

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from conftest import ROOT, SHARED_DATA, needs_shared_data
+from conftest import ROOT, SHARED_DATA, needs_shared_data, snakemake_command
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def run(snakemake_bin, workdir: Path, config: dict, cores: int = 2, check: bool 
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     proc = subprocess.run(
-        [snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
+        [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
          "--configfile", str(path), "--cores", str(cores)],
         capture_output=True, text=True,
     )
@@ -31,12 +31,9 @@ def run(snakemake_bin, workdir: Path, config: dict, cores: int = 2, check: bool 
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, snakemake_bin=None):
-    exe = shutil.which("snakemake")
-    if exe is None:
-        pytest.skip("snakemake is not installed")
+def tiny_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tiny")
-    run(exe, workdir, TINY, cores=2)
+    run(snakemake_command(), workdir, TINY, cores=2)
     return workdir
 
 

@@ -23,8 +23,10 @@ Solvers
   ``method="decomposed"`` (default) prunes edges that provably cannot occur in
   any of the K cheapest assignments (linear-programming reduced costs from a
   sparse assignment solve), splits the remaining candidate graph into connected
-  components, solves each component's own top-K (exact enumeration when small,
-  HiGHS with no-good cuts otherwise), and merges them exactly.
+  components, solves each component's own top-K (exact branch and bound on
+  reduced costs within a search budget, HiGHS with no-good cuts otherwise),
+  and merges them exactly. Pruning matters: with each daughter's 10 nearest
+  mothers as candidates the unpruned graph is usually one giant component.
 - :func:`componentwise_top_k`: the per-component lists themselves, for methods
   whose posterior factorises over components.
 - :func:`lsa_map_cost`: an independent MAP cost via
@@ -34,8 +36,11 @@ Solvers
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
+import os
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -325,11 +330,44 @@ def brute_force(problem: Problem) -> list[Solution]:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
+def _silence_banner() -> None:
+    """Swallow the copyright banner highspy prints on its first model of a process.
+
+    It goes to file descriptor 1 even with ``output_flag`` off, and would land in
+    every workflow job's output.
+    """
+    import highspy
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout is not a file (captured)
+        highspy.Highs()
+        return
+    sys.stdout.flush()
+    saved, null = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(null)
+
+
 def _highs() -> pulp.LpSolver:
+    _silence_banner()
     # Gap 0: HiGHS' default relative gap (1e-4) accepts near-optimal solutions,
     # which silently permutes the top-K order on large frames. One thread keeps
     # runs reproducible and leaves cores to the workflow's own parallelism.
     return pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, threads=1)
+
+
+def _binary(prob: pulp.LpProblem, name: str) -> pulp.LpVariable:
+    # PuLP >= 3.3 deprecates free-standing LpVariable(...) in favour of this.
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, cat=pulp.LpBinary)
+    return pulp.LpVariable(name, cat=pulp.LpBinary)  # pragma: no cover - older PuLP
 
 
 def _nogood_top_k(
@@ -352,17 +390,16 @@ def _nogood_top_k(
         return [np.full(n_daughters, -1, dtype=np.int64)]
     # PuLP orders columns by variable name: zero-pad so column order is edge
     # order (d_* sorts before x_*), which keeps HiGHS' tie-breaking reproducible.
+    prob = pulp.LpProblem("assignment", pulp.LpMinimize)
     width = len(str(max(n_edges, n_mothers)))
-    x = [pulp.LpVariable(f"x_{e:0{width}d}", cat=pulp.LpBinary) for e in range(n_edges)]
+    x = [_binary(prob, f"x_{e:0{width}d}") for e in range(n_edges)]
     mothers, daughters = edges[:, 0].tolist(), edges[:, 1].tolist()
     by_mother: dict[int, list[int]] = {}
     by_daughter: dict[int, list[int]] = {}
     for e, (i, j) in enumerate(zip(mothers, daughters)):
         by_mother.setdefault(i, []).append(e)
         by_daughter.setdefault(j, []).append(e)
-    d = {i: pulp.LpVariable(f"d_{i:0{width}d}", cat=pulp.LpBinary) for i in sorted(by_mother)}
-
-    prob = pulp.LpProblem("assignment", pulp.LpMinimize)
+    d = {i: _binary(prob, f"d_{i:0{width}d}") for i in sorted(by_mother)}
     # Constant terms (w_a * D, w_d for mothers without candidates) are dropped:
     # choosing edge e replaces the daughter's appearance cost by w_e.
     prob += pulp.LpAffineExpression(
@@ -437,6 +474,24 @@ def lsa_map_cost(problem: Problem) -> float:
     return float(matrix[rows, cols].sum() + problem.disappear_cost * n_m)
 
 
+def _relax_down(p: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> bool:
+    """One round of p[dst] = min(p[dst], p[src] + w), in place; True if changed."""
+    new = p.copy()
+    np.minimum.at(new, dst, p[src] + w)
+    changed = not np.array_equal(new, p)
+    p[:] = new
+    return changed
+
+
+def _relax_up(p: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> bool:
+    """One round of p[src] = max(p[src], p[dst] - w), in place; True if changed."""
+    new = p.copy()
+    np.maximum.at(new, src, p[dst] - w)
+    changed = not np.array_equal(new, p)
+    p[:] = new
+    return changed
+
+
 def _map_and_reduced_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MAP choice and, per option, a lower bound on the extra cost of taking it.
 
@@ -480,26 +535,29 @@ def _map_and_reduced_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np
     base = ent_cost[pos]  # cost of each row's matched entry
 
     # Dual potentials p >= 0 on columns, p = 0 on free columns, such that
-    # c_js - c_{j,sigma(j)} - p_{sigma(j)} + p_s >= 0 for every entry: shortest
-    # path distances from the free columns along arcs s -> sigma(j) with weight
-    # c_js - c_{j,sigma(j)} (no negative cycles, the matching is optimal).
+    # c_js - c_{j,sigma(j)} - p_{sigma(j)} + p_s >= 0 for every entry: difference
+    # constraints p_t - p_s <= weight(s -> t) on arcs s -> sigma(j). The optimal
+    # duals are degenerate; the largest solution (shortest paths from the free
+    # columns) makes every daughter's best alternative tight, the smallest one
+    # other edges. Their midpoint is optimal too and leaves far fewer edges
+    # with reduced cost 0, which is what pruning and bounding feed on.
     matched_col = col_of_row[ent_row]
     other = ent_col != matched_col
     src, dst = ent_col[other], matched_col[other]
     weight = ent_cost[other] - base[ent_row[other]]
-    p = np.full(n_cols, np.inf)
     free = np.ones(n_cols, dtype=bool)
     free[col_of_row] = False
-    p[free] = 0.0
-    for _ in range(n_cols + 1):  # Bellman-Ford, vectorised
-        new = p.copy()
-        np.minimum.at(new, dst, p[src] + weight)
-        if np.array_equal(new, p):
-            break
-        p = new
-    else:  # pragma: no cover - would need a negative cycle
-        raise RuntimeError("dual recovery did not converge")
-    p[~np.isfinite(p)] = 0.0  # only appear columns of daughters without candidates
+    p_max = np.where(free, 0.0, np.inf)
+    p_min = np.zeros(n_cols)
+    for p, relax in ((p_max, _relax_down), (p_min, _relax_up)):
+        for _ in range(n_cols + 1):  # Bellman-Ford, vectorised
+            if not relax(p, src, dst, weight):
+                break
+        else:  # pragma: no cover - would need a negative cycle
+            raise RuntimeError("dual recovery did not converge")
+    # Unreachable: appear columns of daughters without candidates; anything works.
+    p_max[~np.isfinite(p_max)] = 0.0
+    p = 0.5 * (p_max + p_min)
 
     reduced = ent_cost - base[ent_row] - p[col_of_row[ent_row]] + p[ent_col]
     rc = np.full(n_e, np.inf)
@@ -566,6 +624,7 @@ def _bnb_top_k(
     limit: float,
     tol: float,
     budget: int,
+    state: dict[str, int],
 ) -> list[tuple[float, tuple[int, ...]]]:
     """Exact top-k of one component by depth-first branch and bound.
 
@@ -573,13 +632,14 @@ def _bnb_top_k(
     -1, local mother or -1, cost)`` sorted by reduced cost. Since an assignment
     costs at least ``map_cost`` plus the sum of its choices' reduced costs, a
     branch is cut once that sum exceeds both `limit` and the k-th best cost
-    found so far minus `map_cost`. Raises _BudgetExceeded after `budget` nodes.
+    found so far minus `map_cost`. Raises _BudgetExceeded once
+    ``state["nodes"]`` (shared across calls) exceeds `budget`.
     """
     n_daughters = len(options)
     counts = [0] * n_mothers
     choice = [-1] * n_daughters
     heap: list[tuple[float, int, tuple[int, ...]]] = []  # max-heap of the best k
-    state = {"nodes": 0, "leaves": 0, "bound": limit}
+    state.update(leaves=0, bound=limit, cut=False)
 
     def rec(j: int, acc: float, acc_r: float) -> None:
         state["nodes"] += 1
@@ -598,6 +658,8 @@ def _bnb_top_k(
             return
         for r, e, i, w in options[j]:
             if acc_r + r > state["bound"] + tol:
+                if state["bound"] >= limit:
+                    state["cut"] = True  # cut by the limit, not by the k-th best
                 break  # options are sorted by reduced cost
             if e < 0:
                 choice[j] = -1
@@ -612,6 +674,45 @@ def _bnb_top_k(
     rec(0, 0.0, 0.0)
     found = sorted((-c, -s, ch) for c, s, ch in heap)
     return [(c, ch) for c, _, ch in found]
+
+
+def _deepening(
+    n_mothers: int,
+    options: list[list[tuple[float, int, int, float]]],
+    args: tuple,
+    k: int,
+    map_cost: float,
+    limit: float,
+    tol: float,
+    budget: int,
+) -> list[tuple[float, tuple[int, ...]]] | None:
+    """Branch and bound with an increasing reduced-cost limit; None if over budget.
+
+    A search limited to reduced-cost sums <= L sees every assignment within L
+    of the MAP, so once its k-th best is within L it is exact. Starting small
+    keeps the search from wandering through many poor partial assignments
+    before k solutions are known.
+    """
+    _, _, _, _, wa, wd, maxd = args
+    rcs = sorted(o[0] for opts in options for o in opts if o[0] > tol)
+    level = 2.0 * rcs[min(k, len(rcs)) - 1] if rcs else limit
+    state = {"nodes": 0, "cut": 0}
+    while True:
+        level = min(level, limit)
+        try:
+            found = _bnb_top_k(n_mothers, options, wa, wd, maxd, k, map_cost, level, tol,
+                               budget, state)
+        except _BudgetExceeded:
+            return None
+        if level >= limit or not state["cut"]:
+            return found  # exact within limit, or the search was exhaustive
+        if len(found) == k:
+            excess = found[-1][0] - map_cost
+            if excess <= level + tol:
+                return found
+            level = excess
+        else:
+            level = 4.0 * level + 1.0
 
 
 def _solve_component(
@@ -641,11 +742,8 @@ def _solve_component(
             options[j].append((r, e, i, w))
         for opts in options:
             opts.sort(key=lambda o: (o[0], o[1]))  # cheapest first: finds the MAP first
-        try:
-            found = _bnb_top_k(n_m, options, wa, wd, maxd, k, map_cost, limit, tol, budget)
-        except _BudgetExceeded:
-            pass
-        else:
+        found = _deepening(n_m, options, args, k, map_cost, limit, tol, budget)
+        if found is not None:
             local = np.array([c for _, c in found], dtype=np.int64).reshape(len(found), n_d)
             return local, np.array([c for c, _ in found])
     local = np.array(_nogood_top_k(*args, k), dtype=np.int64).reshape(-1, n_d)
@@ -943,3 +1041,56 @@ def solve_map(
     if method == "decomposed":
         return top_k(problem, 1, method="decomposed")[0]
     raise ValueError(f"method must be 'milp' or 'decomposed', got {method!r}")
+
+
+def split(problem: Problem) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Problem]]:
+    """The connected components of the candidate graph as independent problems.
+
+    Returns ``(mothers, daughters, edges, sub_problem)`` per component that has at
+    least one edge: global indices of its cells and edges (ascending) and the
+    problem over them. Cells without edges are left out: their daughters appear
+    and their mothers disappear in every assignment.
+    """
+    n_m, n_d = problem.n_mothers, problem.n_daughters
+    if problem.n_edges == 0:
+        return []
+    e_m, e_d = problem.edges[:, 0], problem.edges[:, 1]
+    adj = coo_array((np.ones(problem.n_edges), (e_m, n_m + e_d)), shape=(n_m + n_d,) * 2)
+    _, labels = connected_components(adj, directed=False)
+    out = []
+    edge_label = labels[e_m]
+    for lab in np.unique(edge_label):  # ascending: a deterministic order
+        edges = np.flatnonzero(edge_label == lab)
+        nodes = np.flatnonzero(labels == lab)
+        mothers, daughters = nodes[nodes < n_m], nodes[nodes >= n_m] - n_m
+        sub = Problem(
+            n_mothers=len(mothers),
+            n_daughters=len(daughters),
+            edges=np.stack(
+                [np.searchsorted(mothers, e_m[edges]), np.searchsorted(daughters, e_d[edges])],
+                axis=1,
+            ),
+            costs=problem.costs[edges],
+            appear_cost=problem.appear_cost,
+            disappear_cost=problem.disappear_cost,
+            max_daughters=problem.max_daughters,
+        )
+        out.append((mothers, daughters, edges, sub))
+    return out
+
+
+def per_component_top_k(problem: Problem, k: int) -> list[ComponentTopK]:
+    """Each connected component's own exact ``k`` cheapest assignments.
+
+    Unlike :func:`componentwise_top_k` with a ``slack``, components are those of
+    the full candidate graph, and each list is exact (found by :func:`top_k` on
+    the component, itself pruned and decomposed internally).
+    """
+    out = []
+    for mothers, daughters, edges, sub in split(problem):
+        sols = top_k(sub, k)
+        local = np.array([s.choice for s in sols], dtype=np.int64).reshape(len(sols), len(daughters))
+        glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
+        costs = np.array([s.cost for s in sols], dtype=np.float64)
+        out.append(ComponentTopK(mothers, daughters, edges, costs, glob))
+    return out

@@ -173,7 +173,7 @@ def _factorised_sampling(problem: Problem, k: int) -> PairProbabilities:
     n_e, n_d = len(problem.edges), problem.n_daughters
     p_edge, p_none = np.zeros(n_e), np.ones(n_d)  # daughters outside components appear
     pred_choice = np.full(n_d, -1, dtype=np.int64)
-    for comp in assignment.componentwise_top_k(problem, k):
+    for comp in assignment.per_component_top_k(problem, k):
         weights = solution_weights(comp.costs)
         p_none[comp.daughters] = 0.0
         for choice, weight in zip(comp.choices, weights):

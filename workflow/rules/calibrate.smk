@@ -10,6 +10,8 @@ rule temperature:
         parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
     log:
         "logs/temperature/{dataset}/step{step}/{tracker}/{method}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=2000,

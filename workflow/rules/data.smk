@@ -10,6 +10,8 @@ rule simulate:
         seed=lambda wc: config["seed"],
     log:
         "logs/simulate/{dataset}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -25,6 +27,8 @@ rule download:
         url=lambda wc: dataset_config(wc)["download"],
     log:
         "logs/download/{dataset}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -44,6 +48,8 @@ rule prepare:
         tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
     log:
         "logs/prepare/{dataset}/{seq}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -64,6 +70,8 @@ rule truth:
         max_daughters=config["max_daughters"],
     log:
         "logs/truth/{dataset}/{seq}/step{step}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=2000,

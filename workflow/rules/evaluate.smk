@@ -16,6 +16,8 @@ rule metrics:
         max_daughters=config["max_daughters"],
     log:
         "logs/metrics/{dataset}/step{step}/{tracker}/{method}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -16,6 +16,8 @@ rule summary:
         ],
     log:
         "logs/summary.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -45,6 +47,8 @@ rule figures:
         ),
     log:
         "logs/figures.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -18,6 +18,8 @@ rule scale:
         parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
     log:
         "logs/scale/{dataset}/{tracker}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -41,6 +43,8 @@ rule edges:
         max_daughters=config["max_daughters"],
     log:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}/{method}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
     threads: 1
     resources:
         mem_mb=4000,

@@ -11,41 +11,47 @@ def _synthetic(tau_true, n_groups=3000, seed=0):
     groups = np.repeat(np.arange(n_groups), sizes)
     p = rng.dirichlet(np.ones(sizes.max()), n_groups)
     p = np.concatenate([row[:s] / row[:s].sum() for row, s in zip(p, sizes)])
-    q = scaled(p, groups, tau_true)
+    q = scaled(np.log(p), groups, tau_true)
     true = np.zeros(len(p), dtype=bool)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     for g, (start, size) in enumerate(zip(starts, sizes)):
         true[start + rng.choice(size, p=q[start : start + size])] = True
-    return p, groups, true
+    return np.log(p), groups, true
 
 
 def test_scaled_normalises_each_group_and_is_identity_at_one():
     p = np.array([0.2, 0.6, 0.2, 1e-3, 0.5])
     groups = np.array([0, 0, 0, 1, 1])
-    q = scaled(p, groups, 1.0)
+    q = scaled(np.log(p), groups, 1.0)
     np.testing.assert_allclose(np.bincount(groups, q), 1.0)
     np.testing.assert_allclose(q[:3], p[:3] / p[:3].sum())
     # tau -> 0 flattens, large tau sharpens
-    np.testing.assert_allclose(scaled(p, groups, 1e-9)[:3], 1 / 3, atol=1e-6)
-    assert scaled(p, groups, 50.0)[1] > 0.999
+    np.testing.assert_allclose(scaled(np.log(p), groups, 1e-9)[:3], 1 / 3, atol=1e-6)
+    assert scaled(np.log(p), groups, 50.0)[1] > 0.999
+    # a never-seen class stays at 0 for every temperature
+    with np.errstate(divide="ignore"):
+        logp = np.log(np.array([0.0, 0.3, 0.7]))
+    assert scaled(logp, np.zeros(3, dtype=int), 0.01)[0] == 0.0
 
 
 @pytest.mark.parametrize("tau_true", [0.5, 1.0, 2.5])
 def test_fit_recovers_the_generating_temperature(tau_true):
-    p, groups, true = _synthetic(tau_true)
-    tau = fit_temperature(p, groups, true)
+    logp, groups, true = _synthetic(tau_true)
+    tau = fit_temperature(logp, groups, true)
     assert tau == pytest.approx(tau_true, rel=0.15)
     # and it is the minimiser: a fine grid finds nothing better
     grid = np.exp(np.linspace(np.log(0.05), np.log(20), 400))
-    best = min(cross_entropy(p, groups, true, t) for t in grid)
-    assert cross_entropy(p, groups, true, tau) <= best + 1e-6
+    best = min(cross_entropy(logp, groups, true, t) for t in grid)
+    assert cross_entropy(logp, groups, true, tau) <= best + 1e-6
 
 
 def test_groups_without_true_class_or_single_class_are_ignored():
-    p = np.array([0.7, 0.3, 1.0, 0.5, 0.5])
-    groups = np.array([0, 0, 1, 2, 2])
-    true = np.array([True, False, True, False, False])  # group 2 has no true class
+    with np.errstate(divide="ignore"):
+        p = np.log(np.array([0.7, 0.3, 1.0, 0.5, 0.5, 0.0, 1.0]))
+    groups = np.array([0, 0, 1, 2, 2, 3, 3])
+    # group 2 has no true class; group 3's true class has P = 0 (infinite for every tau)
+    true = np.array([True, False, True, False, False, True, False])
     tau_a = fit_temperature(p, groups, true)
     tau_b = fit_temperature(p[:2], groups[:2], true[:2])
     assert tau_a == pytest.approx(tau_b)
-    assert fit_temperature(np.array([1.0]), np.array([0]), np.array([True])) == 1.0
+    assert fit_temperature(np.array([0.0]), np.array([0]), np.array([True])) == 1.0

@@ -37,7 +37,7 @@ def test_softmax_is_exp_minus_cost_and_dbmc_includes_none():
     w = tracker.costs(m, d, edges)
     np.testing.assert_allclose(out.p_edge, np.exp(-w))
     np.testing.assert_allclose(out.p_none, np.exp(-4.0))
-    cond, none = dbmc(out.p_edge, out.p_none, edges[:, 1])
+    cond, none = dbmc(out.log_p_edge, out.log_p_none, edges[:, 1])
     j = edges[0, 1]
     mine = edges[:, 1] == j
     by_hand = np.exp(-w[mine]) / (np.exp(-4.0) + np.exp(-w[mine]).sum())
@@ -104,3 +104,9 @@ def test_empty_frames():
         for method in ("sm", "fp", "fpa", "as", "asf"):
             out = pair_probabilities(method, tracker, m, d, edges, np.random.default_rng(0))
             assert out.p_none.shape == (len(d),) and out.pred_none.all()
+
+
+def test_dbmc_survives_costs_whose_exponential_underflows():
+    cond, none = dbmc(np.array([-1000.0, -1001.0]), np.array([-2000.0]), np.array([0, 0]))
+    np.testing.assert_allclose(cond, [1 / (1 + np.exp(-1)), np.exp(-1) / (1 + np.exp(-1))])
+    assert none[0] == 0.0

@@ -32,7 +32,7 @@ def evaluate(table: pd.DataFrame, tau: float) -> xr.Dataset:
         do not depend on the variant.
     """
     groups = daughter_groups(table)
-    p = table["p"].to_numpy()
+    logp = table["logp"].to_numpy()
     true = table["true"].to_numpy()
     pred = table["pred"].to_numpy()
     link = table["mother"].to_numpy() != NO_MOTHER
@@ -42,7 +42,7 @@ def evaluate(table: pd.DataFrame, tau: float) -> xr.Dataset:
 
     per_variant: dict[str, list] = {}
     for variant in VARIANTS:
-        p_cond = table["p_cond"].to_numpy() if variant == "raw" else scaled(p, groups, tau)
+        p_cond = table["p_cond"].to_numpy() if variant == "raw" else scaled(logp, groups, tau)
         conf = np.clip(p_cond[judged], 0.0, 1.0)
         entropy = metrics.entropy(p_cond, groups)[groups[judged]] if len(groups) else conf
         rel = metrics.reliability(conf, correct)
@@ -91,6 +91,8 @@ def counts(table: pd.DataFrame, judged: np.ndarray) -> dict[str, float]:
         "n_daughters": n_daughters,
         "n_predicted_links": int(judged.sum()),
         "accuracy": float(table["true"].to_numpy()[judged].mean()) if judged.any() else np.nan,
+        # correct predicted links per true link: what "appearing" predictions cost
+        "link_recall": float(table["true"].to_numpy()[judged].sum() / n_linked) if n_linked else np.nan,
         "share_predicted_appearing": float(none_rows["pred"].mean()) if n_daughters else np.nan,
         "share_without_mother": float(1 - with_mother.mean()) if n_daughters else np.nan,
         "candidate_recall": float(truth_reached.sum() / n_linked) if n_linked else np.nan,

@@ -2,7 +2,8 @@
 
 A daughter's classes are its candidate mothers plus "no mother" (``mother == 0``).
 Columns: ``t, t2, daughter, mother`` (CTC labels), ``cost`` (``w_ij``; ``w_a`` on the
-"no mother" row), ``p`` (unnormalised ``P_ij`` / ``P_none_j``), ``p_cond``
+"no mother" row), ``logp`` (log of the unnormalised ``P_ij`` / ``P_none_j``; ``-inf`` for a class a
+sampling method never saw), ``p_cond``
 (``P_{i|j}`` after DBMC), ``pred`` (in the judged prediction; on the "no mother"
 row: predicted to appear) and ``true`` (the true class; a daughter whose true
 mother was not a candidate has no true row).
@@ -16,7 +17,7 @@ import pandas as pd
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.uq import PairProbabilities, dbmc
 
-COLUMNS = ["t", "t2", "daughter", "mother", "cost", "p", "p_cond", "pred", "true"]
+COLUMNS = ["t", "t2", "daughter", "mother", "cost", "logp", "p_cond", "pred", "true"]
 
 
 def pair_table(
@@ -32,7 +33,7 @@ def pair_table(
 ) -> pd.DataFrame:
     """Rows for every class of every daughter of frame pair ``(t, t2)``."""
     n_d = len(daughter_labels)
-    p_cond, p_none_cond = dbmc(probs.p_edge, probs.p_none, edges[:, 1])
+    p_cond, p_none_cond = dbmc(probs.log_p_edge, probs.log_p_none, edges[:, 1])
     mother = np.concatenate([mother_labels[edges[:, 0]], np.full(n_d, NO_MOTHER)])
     daughter_idx = np.concatenate([edges[:, 1], np.arange(n_d)])
     table = pd.DataFrame(
@@ -42,7 +43,7 @@ def pair_table(
             "daughter": daughter_labels[daughter_idx].astype(np.int64),
             "mother": mother.astype(np.int64),
             "cost": np.concatenate([costs, np.full(n_d, float(appear_cost))]),
-            "p": np.concatenate([probs.p_edge, probs.p_none]),
+            "logp": np.concatenate([probs.log_p_edge, probs.log_p_none]),
             "p_cond": np.concatenate([p_cond, p_none_cond]),
             "pred": np.concatenate([probs.pred_edge, probs.pred_none]),
             "true": mother == true_mother[daughter_idx],
@@ -52,7 +53,7 @@ def pair_table(
 
 
 def empty_table() -> pd.DataFrame:
-    dtypes = {"cost": float, "p": float, "p_cond": float, "pred": bool, "true": bool}
+    dtypes = {"cost": float, "logp": float, "p_cond": float, "pred": bool, "true": bool}
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, np.int64)) for c in COLUMNS})
 
 

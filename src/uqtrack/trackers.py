@@ -111,10 +111,17 @@ def fit_sigma(moves: np.ndarray) -> float:
 TRACKERS = {"distance": DistanceTracker}
 
 
-def make_tracker(name: str, params: dict) -> DistanceTracker:
-    """Build a tracker from its config entry (``sigma`` resolved to a number)."""
+def make_tracker(name: str, params: dict, step: int = 1) -> DistanceTracker:
+    """Build a tracker from its config entry (``sigma`` resolved to a number).
+
+    With ``scale_with_step: true`` the motion scale grows like Brownian motion,
+    ``sigma * sqrt(step)``; by default it stays fixed across steps, as in the paper.
+    """
     try:
         cls = TRACKERS[name]
     except KeyError:
         raise ValueError(f"unknown tracker {name!r}; known: {sorted(TRACKERS)}") from None
+    params = dict(params)
+    if params.pop("scale_with_step", False):
+        params["sigma"] = params["sigma"] * np.sqrt(step)
     return cls(**params)

@@ -44,12 +44,30 @@ class Tracker(Protocol):
 
 @dataclass(frozen=True)
 class PairProbabilities:
-    """What a method says about one frame pair."""
+    """What a method says about one frame pair.
 
-    p_edge: np.ndarray  # (E,) P_ij
-    p_none: np.ndarray  # (D,) P_none_j
+    Probabilities are kept as logarithms: ``exp(-w)`` underflows to 0 for the large
+    costs of large steps, and temperature scaling needs the logits themselves.
+    A class that a sampling method never saw has log-probability ``-inf``.
+    """
+
+    log_p_edge: np.ndarray  # (E,) log P_ij
+    log_p_none: np.ndarray  # (D,) log P_none_j
     pred_edge: np.ndarray  # (E,) bool, edge in the judged prediction
     pred_none: np.ndarray  # (D,) bool, daughter predicted to appear
+
+    @property
+    def p_edge(self) -> np.ndarray:
+        return np.exp(self.log_p_edge)
+
+    @property
+    def p_none(self) -> np.ndarray:
+        return np.exp(self.log_p_none)
+
+    @classmethod
+    def from_frequencies(cls, p_edge, p_none, pred_edge, pred_none) -> "PairProbabilities":
+        with np.errstate(divide="ignore"):
+            return cls(np.log(p_edge), np.log(p_none), pred_edge, pred_none)
 
 
 @dataclass(frozen=True)
@@ -123,11 +141,11 @@ def pair_probabilities(
     n_m, n_d, n_e = len(mothers), len(daughters), len(edges)
     w = tracker.costs(mothers, daughters, edges)
     problem = _problem(tracker, edges, w, n_m, n_d, params.max_daughters)
-    exp_appear = np.full(n_d, np.exp(-float(tracker.appear_cost)))
+    neg_appear = np.full(n_d, -float(tracker.appear_cost))
 
     if method == "sm":
         pred = assignment.solve_map(problem)
-        return PairProbabilities(np.exp(-w), exp_appear, *_masks(pred.choice, n_e))
+        return PairProbabilities(-w, neg_appear, *_masks(pred.choice, n_e))
 
     if method in ("fp", "fpa"):
         samples = [
@@ -139,7 +157,7 @@ def pair_probabilities(
             pred = assignment.solve_map(
                 _problem(tracker, edges, w_mean, n_m, n_d, params.max_daughters)
             )
-            return PairProbabilities(np.exp(-w_mean), exp_appear, *_masks(pred.choice, n_e))
+            return PairProbabilities(-w_mean, neg_appear, *_masks(pred.choice, n_e))
         choices = [
             assignment.solve_map(
                 _problem(tracker, edges, w_k, n_m, n_d, params.max_daughters)
@@ -149,13 +167,15 @@ def pair_probabilities(
         counts_edge, counts_none = _marginals(choices, np.ones(params.k), n_e, n_d)
         p_edge, p_none = counts_edge / params.k, counts_none / params.k  # exact frequencies
         pred = assignment.solve_map(problem)
-        return PairProbabilities(p_edge, p_none, *_masks(pred.choice, n_e))
+        return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(pred.choice, n_e))
 
     if method == "as":
         solutions = assignment.top_k(problem, params.k, method=params.topk)
         weights = solution_weights(np.array([s.cost for s in solutions]))
         p_edge, p_none = _marginals([s.choice for s in solutions], weights, n_e, n_d)
-        return PairProbabilities(p_edge, p_none, *_masks(solutions[0].choice, n_e))
+        return PairProbabilities.from_frequencies(
+            p_edge, p_none, *_masks(solutions[0].choice, n_e)
+        )
 
     if method == "asf":
         return _factorised_sampling(problem, params.k)
@@ -180,13 +200,21 @@ def _factorised_sampling(problem: Problem, k: int) -> PairProbabilities:
             p_edge[choice[choice >= 0]] += weight
             p_none[comp.daughters[choice < 0]] += weight
         pred_choice[comp.daughters] = comp.choices[0]  # the component's MAP
-    return PairProbabilities(p_edge, p_none, *_masks(pred_choice, n_e))
+    return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(pred_choice, n_e))
 
 
-def dbmc(p_edge: np.ndarray, p_none: np.ndarray, edge_daughter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def dbmc(
+    log_p_edge: np.ndarray, log_p_none: np.ndarray, edge_daughter: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Daughter-based mother classification: normalise over each daughter's classes.
 
+    ``P_{i|j} = P_ij / (P_none_j + sum_k P_kj)``, computed from log-probabilities
+    (a softmax per daughter) so that underflowing ``exp(-w)`` cannot divide 0 by 0.
     Returns ``P_{i|j}`` per edge and ``P_{none|j}`` per daughter.
     """
-    total = p_none + np.bincount(edge_daughter, weights=p_edge, minlength=len(p_none))
-    return p_edge / total[edge_daughter], p_none / total
+    top = log_p_none.copy()
+    np.maximum.at(top, edge_daughter, log_p_edge)
+    e_edge = np.exp(log_p_edge - top[edge_daughter])
+    e_none = np.exp(log_p_none - top)
+    total = e_none + np.bincount(edge_daughter, weights=e_edge, minlength=len(e_none))
+    return e_edge / total[edge_daughter], e_none / total

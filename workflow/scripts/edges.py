@@ -11,7 +11,7 @@ from uqtrack.uq import MethodParams
 
 def main(sm):
     wc = sm.wildcards
-    tracker = make_tracker(wc.tracker, read_json(sm.input.tracker))
+    tracker = make_tracker(wc.tracker, read_json(sm.input.tracker), step=int(wc.step))
     table, timings = link_sequence(
         detections=pd.read_parquet(sm.input.detections),
         links=pd.read_parquet(sm.input.links),

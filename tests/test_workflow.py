@@ -101,7 +101,8 @@ def test_fluo_n2dh_sim_plus(tmp_path, snakemake_bin):
     }
     run(snakemake_bin, tmp_path, config)
     summary = xr.load_dataset(tmp_path / "results" / "summary.nc")
-    acc = summary["accuracy"].sel(dataset="Fluo-N2DH-SIM+", tracker="distance", method="sm")
+    # `method` is also a keyword of .sel(), hence the dict
+    acc = summary["accuracy"].sel({"dataset": "Fluo-N2DH-SIM+", "tracker": "distance", "method": "sm"})
     assert float(acc.sel(step=1)) >= 0.95
     assert float(acc.sel(step=10)) < float(acc.sel(step=1))
     ece = summary["ece"].values

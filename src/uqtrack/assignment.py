@@ -1079,18 +1079,47 @@ def split(problem: Problem) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Pr
     return out
 
 
-def per_component_top_k(problem: Problem, k: int) -> list[ComponentTopK]:
+def per_component_top_k(problem: Problem, k: int, slack: float | None = None) -> list[ComponentTopK]:
     """Each connected component's own exact ``k`` cheapest assignments.
 
-    Unlike :func:`componentwise_top_k` with a ``slack``, components are those of
-    the full candidate graph, and each list is exact (found by :func:`top_k` on
-    the component, itself pruned and decomposed internally).
+    Parameters
+    ----------
+    problem : Problem
+    k : int
+        Assignments per component (fewer where a component has fewer).
+    slack : float, optional
+        First drop every edge that occurs in no assignment costing less than
+        MAP + ``slack`` (by the LP reduced-cost bound), so that components are those
+        of the remaining graph. With nearest-neighbour candidates the full graph is
+        usually one component; after pruning it falls apart into small ones. An
+        assignment using a dropped edge has posterior weight below
+        ``exp(-slack)`` times the MAP's. ``None`` keeps every edge.
+
+    Returns
+    -------
+    list of ComponentTopK
+        Per component with at least one kept edge, each list found by
+        :func:`top_k` on the component's own problem.
     """
+    keep = np.arange(problem.n_edges)
+    if slack is not None:
+        bounds = _bounds(problem)
+        if bounds is not None:
+            keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
+    pruned = Problem(
+        n_mothers=problem.n_mothers,
+        n_daughters=problem.n_daughters,
+        edges=problem.edges[keep],
+        costs=problem.costs[keep],
+        appear_cost=problem.appear_cost,
+        disappear_cost=problem.disappear_cost,
+        max_daughters=problem.max_daughters,
+    )
     out = []
-    for mothers, daughters, edges, sub in split(problem):
+    for mothers, daughters, edges, sub in split(pruned):
         sols = top_k(sub, k)
         local = np.array([s.choice for s in sols], dtype=np.int64).reshape(len(sols), len(daughters))
-        glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
+        glob = np.where(local >= 0, keep[edges[np.maximum(local, 0)]], -1)
         costs = np.array([s.cost for s in sols], dtype=np.float64)
-        out.append(ComponentTopK(mothers, daughters, edges, costs, glob))
+        out.append(ComponentTopK(mothers, daughters, keep[edges], costs, glob))
     return out

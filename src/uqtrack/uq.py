@@ -74,6 +74,7 @@ class PairProbabilities:
 class MethodParams:
     k: int = 10  # samples (fp, fpa) or solutions (as, asf)
     topk: str = "decomposed"  # how `as` enumerates the global top-K: decomposed | global
+    slack: float | None = 20.0  # asf: drop edges in no assignment within this of the MAP
     max_daughters: int = 2
 
 
@@ -178,22 +179,25 @@ def pair_probabilities(
         )
 
     if method == "asf":
-        return _factorised_sampling(problem, params.k)
+        return _factorised_sampling(problem, params.k, params.slack)
 
     raise ValueError(f"unknown method {method!r}; known: {METHODS}")
 
 
-def _factorised_sampling(problem: Problem, k: int) -> PairProbabilities:
+def _factorised_sampling(problem: Problem, k: int, slack: float | None) -> PairProbabilities:
     """Assignment sampling with ``k`` solutions per connected component.
 
     The posterior factorises exactly over the components of the candidate graph, so
     each component's marginals come from its own top-``k``; a global top-``k`` sees
-    only ``k`` of the (product of component counts) joint solutions.
+    only ``k`` of the (product of component counts) joint solutions. Nearest-
+    neighbour candidates make one giant component; edges that occur in no assignment
+    within ``slack`` of the MAP (weight below ``exp(-slack)`` of the MAP's) are
+    dropped first, which splits it (see :func:`assignment.per_component_top_k`).
     """
     n_e, n_d = len(problem.edges), problem.n_daughters
     p_edge, p_none = np.zeros(n_e), np.ones(n_d)  # daughters outside components appear
     pred_choice = np.full(n_d, -1, dtype=np.int64)
-    for comp in assignment.per_component_top_k(problem, k):
+    for comp in assignment.per_component_top_k(problem, k, slack):
         weights = solution_weights(comp.costs)
         p_none[comp.daughters] = 0.0
         for choice, weight in zip(comp.choices, weights):

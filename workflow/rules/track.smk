@@ -40,6 +40,7 @@ rule edges:
         seed=config["seed"],
         samples=config["samples"],
         topk=config["topk"],
+        asf_slack=config["asf_slack"],
         max_daughters=config["max_daughters"],
     log:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}/{method}.log",

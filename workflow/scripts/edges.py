@@ -18,7 +18,10 @@ def main(sm):
         tracker=tracker,
         method=wc.method,
         params=MethodParams(
-            k=sm.params.samples, topk=sm.params.topk, max_daughters=sm.params.max_daughters
+            k=sm.params.samples,
+            topk=sm.params.topk,
+            slack=sm.params.asf_slack,
+            max_daughters=sm.params.max_daughters,
         ),
         seed=(sm.params.seed, f"{wc.dataset}/{wc.seq}/{wc.step}/{wc.tracker}/{wc.method}"),
     )

@@ -5,11 +5,12 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-# The workflow runs from a checkout without installing uqtrack: put src/ on the path
-# for this process and for every job it starts.
-_SRC = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
+# The workflow runs from a checkout even where uqtrack is not installed (conda envs):
+# src/ goes on the path of this process and of every job it starts.
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from uqtrack.scripting import share_library
+
+share_library()
 
 min_version("9.0")
 
@@ -26,7 +27,7 @@ include: "workflow/rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/summary.nc",
         FIGURES,
-    default_target: True

@@ -107,3 +107,18 @@ def test_fluo_n2dh_sim_plus(tmp_path, snakemake_bin):
     assert float(acc.sel(step=10)) < float(acc.sel(step=1))
     ece = summary["ece"].values
     assert np.isfinite(ece).all() and (ece <= 1).all()
+
+
+def test_notebook_runs_on_the_results(tiny_run, monkeypatch):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    notebook = json.loads((ROOT / "notebooks" / "most_uncertain_links.ipynb").read_text())
+    monkeypatch.chdir(tiny_run / "results")  # the notebook reads ../results
+    scope: dict = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            exec("".join(cell["source"]), scope)  # noqa: S102
+    assert len(scope["pair"]) > 0 and scope["cell"]["ece"].notnull().all()

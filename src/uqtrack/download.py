@@ -17,7 +17,8 @@ def fetch_ctc(url: str, out_dir: str | Path) -> Path:
     The zips hold one top folder named after the dataset; its content is moved up.
     """
     out = Path(out_dir)
-    with tempfile.TemporaryDirectory() as tmp:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # same disk: the move is a rename
         archive = Path(tmp) / "data.zip"
         try:
             with urllib.request.urlopen(url, timeout=60) as response, archive.open("wb") as f:
@@ -31,5 +32,7 @@ def fetch_ctc(url: str, out_dir: str | Path) -> Path:
         root = tops[0] if len(tops) == 1 and not list(unpacked.glob("*_GT")) else unpacked
         if not list(root.glob("*_GT/TRA")):
             raise InputError(url, "the archive holds no <seq>_GT/TRA folder")
-        shutil.move(str(root), out)
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        shutil.move(str(root), out)  # unpacked beside, then moved: never half a dataset
     return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -36,3 +38,15 @@ def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
     except Exception:
         log.exception("rule %s failed", getattr(snakemake, "rule", "?"))
         sys.exit(1)
+
+
+def share_library() -> None:
+    """Let the workflow's jobs import this checkout's ``uqtrack``.
+
+    Prepends the folder holding the package to ``PYTHONPATH``, which job processes
+    inherit, so rules also work in conda environments that lack the package.
+    """
+    src = str(Path(__file__).resolve().parents[1])
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if src not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([src, *filter(None, paths)])

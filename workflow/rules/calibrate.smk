@@ -6,8 +6,6 @@ rule temperature:
         edges_of("calibration"),
     output:
         "results/temperature/{dataset}/step{step}/{tracker}/{method}.json",
-    params:
-        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
     log:
         "logs/temperature/{dataset}/step{step}/{tracker}/{method}.log",
     conda:
@@ -16,5 +14,7 @@ rule temperature:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
     script:
         "../scripts/temperature.py"

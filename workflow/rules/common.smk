@@ -8,7 +8,9 @@ from uqtrack.errors import InputError
 
 _source = (workflow.configfiles or ["config"])[-1]
 try:
-    cfg.check(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", _source)
+    cfg.check(
+        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", _source
+    )
 except InputError as err:
     sys.exit(f"uqtrack: config error: {err}")
 validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults

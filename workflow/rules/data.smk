@@ -4,10 +4,6 @@
 rule simulate:
     output:
         directory("results/data/{dataset}"),
-    params:
-        simulate=lambda wc: dataset_config(wc)["simulate"],
-        sequences=lambda wc: cfg.sequences(dataset_config(wc)),
-        seed=lambda wc: config["seed"],
     log:
         "logs/simulate/{dataset}.log",
     conda:
@@ -16,6 +12,10 @@ rule simulate:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        simulate=lambda wc: dataset_config(wc)["simulate"],
+        sequences=lambda wc: cfg.sequences(dataset_config(wc)),
+        seed=lambda wc: config["seed"],
     script:
         "../scripts/simulate.py"
 
@@ -23,8 +23,6 @@ rule simulate:
 rule download:
     output:
         directory("results/downloads/{dataset}"),
-    params:
-        url=lambda wc: dataset_config(wc)["download"],
     log:
         "logs/download/{dataset}.log",
     conda:
@@ -33,6 +31,8 @@ rule download:
     resources:
         mem_mb=1000,
         runtime=60,
+    params:
+        url=lambda wc: dataset_config(wc)["download"],
     script:
         "../scripts/download.py"
 
@@ -44,8 +44,6 @@ rule prepare:
         detections="results/prepared/{dataset}/{seq}/detections.parquet",
         tracks="results/prepared/{dataset}/{seq}/tracks.parquet",
         stats="results/prepared/{dataset}/{seq}/stats.json",
-    params:
-        tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
     log:
         "logs/prepare/{dataset}/{seq}.log",
     conda:
@@ -54,6 +52,8 @@ rule prepare:
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
     script:
         "../scripts/prepare.py"
 
@@ -66,8 +66,6 @@ rule truth:
     output:
         links="results/prepared/{dataset}/{seq}/step{step}/truth.parquet",
         stats="results/prepared/{dataset}/{seq}/step{step}/truth.json",
-    params:
-        max_daughters=config["max_daughters"],
     log:
         "logs/truth/{dataset}/{seq}/step{step}.log",
     conda:
@@ -76,5 +74,7 @@ rule truth:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        max_daughters=config["max_daughters"],
     script:
         "../scripts/truth.py"

@@ -6,14 +6,6 @@ rule summary:
         metrics=grid("results/metrics/{dataset}/step{step}/{tracker}/{method}.nc"),
     output:
         "results/summary.nc",
-    params:
-        grid=[
-            dict(dataset=d, step=s, tracker=t, method=m)
-            for d in DATASETS
-            for s in cfg.steps(config, d)
-            for t in TRACKERS
-            for m in METHODS
-        ],
     log:
         "logs/summary.log",
     conda:
@@ -22,6 +14,14 @@ rule summary:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        grid=[
+            dict(dataset=d, step=s, tracker=t, method=m)
+            for d in DATASETS
+            for s in cfg.steps(config, d)
+            for t in TRACKERS
+            for m in METHODS
+        ],
     script:
         "../scripts/summary.py"
 

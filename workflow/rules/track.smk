@@ -13,9 +13,6 @@ rule scale:
         ],
     output:
         "results/params/{dataset}/{tracker}.json",
-    params:
-        tracker=lambda wc: config["trackers"][wc.tracker],
-        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
     log:
         "logs/scale/{dataset}/{tracker}.log",
     conda:
@@ -24,6 +21,9 @@ rule scale:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        tracker=lambda wc: config["trackers"][wc.tracker],
+        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
     script:
         "../scripts/scale.py"
 
@@ -36,12 +36,6 @@ rule edges:
     output:
         edges="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",
         timings="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/timings.tsv",
-    params:
-        seed=config["seed"],
-        samples=config["samples"],
-        topk=config["topk"],
-        asf_slack=config["asf_slack"],
-        max_daughters=config["max_daughters"],
     log:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}/{method}.log",
     conda:
@@ -50,5 +44,11 @@ rule edges:
     resources:
         mem_mb=4000,
         runtime=120,
+    params:
+        seed=config["seed"],
+        samples=config["samples"],
+        topk=config["topk"],
+        asf_slack=config["asf_slack"],
+        max_daughters=config["max_daughters"],
     script:
         "../scripts/edges.py"

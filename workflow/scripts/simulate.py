@@ -1,14 +1,14 @@
 """Simulate a dataset of dividing, moving cells in the CTC layout."""
 
+from uqtrack.files import atomic_dir
 from uqtrack.scripting import log, run_rule
 from uqtrack.simulate import simulate_dataset
 
 
 def main(sm):
     spec = sm.params.simulate
-    simulate_dataset(
-        sm.output[0], sm.params.sequences, spec["preset"], spec.get("params"), sm.params.seed
-    )
+    with atomic_dir(sm.output[0]) as tmp:
+        simulate_dataset(tmp, sm.params.sequences, spec["preset"], spec.get("params"), sm.params.seed)
     log.info("simulated %s (%s) into %s", sm.params.sequences, spec["preset"], sm.output[0])
 
 

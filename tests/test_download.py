@@ -1,0 +1,27 @@
+import zipfile
+
+import pytest
+
+from uqtrack.download import fetch_ctc
+from uqtrack.errors import InputError
+
+
+def test_unpacks_the_dataset_folder(tmp_path):
+    archive = tmp_path / "Fluo-Test.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Fluo-Test/01_GT/TRA/man_track.txt", "1 0 0 0\n")
+        z.writestr("Fluo-Test/01/t000.tif", b"")
+    out = fetch_ctc(archive.as_uri(), tmp_path / "downloads" / "Fluo-Test")
+    assert (out / "01_GT" / "TRA" / "man_track.txt").read_text() == "1 0 0 0\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["Fluo-Test"]  # no leftovers
+
+
+def test_failures_name_the_url(tmp_path):
+    with pytest.raises(InputError, match="download failed"):
+        fetch_ctc((tmp_path / "missing.zip").as_uri(), tmp_path / "out")
+    archive = tmp_path / "empty.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "nothing here")
+    with pytest.raises(InputError, match="no <seq>_GT/TRA"):
+        fetch_ctc(archive.as_uri(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -187,12 +187,16 @@ def test_anti_informative_uncertainty_is_negative() -> None:
     assert mean_sparsification_improvement(correct.astype(float), correct) < 0
 
 
-def test_ties_are_dropped_in_original_order() -> None:
-    # all uncertainties equal: the first floor(q n) entries go, whatever their correctness
-    # q=0.5, n=4 -> drop idx 0, 1 (both correct) -> rest 0, 0 -> 0 - 0.5 = -0.5
-    assert sparsification([0.3] * 4, [1, 1, 0, 0], [0, 0.5]).tolist() == [0.0, -0.5]
-    # same data, reversed: drop the two wrong ones -> 1 - 0.5 = 0.5
-    assert sparsification([0.3] * 4, [0, 0, 1, 1], [0, 0.5]).tolist() == [0.0, 0.5]
+def test_ties_count_by_expectation_not_by_position() -> None:
+    # all uncertainties equal: whichever two are dropped at random, the expected
+    # accuracy of the rest is the block's accuracy 1/2 -> improvement 0, in any order
+    assert sparsification([0.3] * 4, [1, 1, 0, 0], [0, 0.5]).tolist() == [0.0, 0.0]
+    assert sparsification([0.3] * 4, [0, 0, 1, 1], [0, 0.5]).tolist() == [0.0, 0.0]
+    # one clearly uncertain wrong link, then a tie block of 3 (2 correct):
+    # q=0.5, n=4 -> drop the wrong one and 1 of the block; expected rest = 2/3 * 2 / 2
+    # correct out of 2 kept -> 2/3; all = 2/4 -> improvement 2/3 - 1/2
+    imp = sparsification([0.9, 0.1, 0.1, 0.1], [0, 1, 0, 1], [0, 0.5])
+    assert imp[1] == pytest.approx(2 / 3 - 1 / 2)
 
 
 def test_floor_robust_to_float_products() -> None:

@@ -241,11 +241,24 @@ def _remaining_accuracy(
     n = unc.size
     if n == 0:
         return np.full(q.size, np.nan)
-    # Most uncertain first; a stable sort keeps ties in their original order, so
-    # ties are broken deterministically and without looking at correctness.
+    # Most uncertain first. Ties are broken neither by position nor by luck: a block
+    # of equal uncertainty that straddles the cut counts by its expected accuracy,
+    # as if ties were dropped in uniformly random order. (Dropping them in table
+    # order would bias the curve wherever order correlates with correctness, e.g.
+    # by frame, and sampling methods give many links the same probability 1.)
     order = np.argsort(-unc, kind="stable")
-    # kept_correct[k] = number correct among predictions order[k:], k = 0..n
-    kept_correct = np.concatenate([np.cumsum(corr[order][::-1])[::-1], [0.0]])
+    u, c = unc[order], corr[order]
+    suffix = np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]])  # correct in sorted[k:]
+    starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
+    ends = np.r_[starts[1:], n]
+    block = np.repeat(np.arange(len(starts)), ends - starts)  # block of each position
+    pos = np.arange(n)
+    b_start, b_end = starts[block], ends[block]
+    b_correct = suffix[b_start] - suffix[b_end]
+    # kept_correct[k] = expected number correct when the first k (sorted) are dropped
+    kept_correct = np.concatenate(
+        [suffix[b_end] + b_correct * (b_end - pos) / (b_end - b_start), [0.0]]
+    )
     k = np.floor(q * n + _COUNT_SLACK).astype(np.intp)
     kept = n - k
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -262,8 +275,9 @@ def sparsification(
 
     For each fraction ``q`` the ``floor(q * n)`` most uncertain predictions are
     dropped and the value is the accuracy of the rest minus the accuracy of
-    all predictions, so the value at ``q = 0`` is 0. Ties in ``uncertainty``
-    are dropped in their original order (stable sort on ``-uncertainty``).
+    all predictions, so the value at ``q = 0`` is 0. Where the cut falls inside
+    a block of equal uncertainty, that block counts by its expected accuracy
+    (ties dropped in uniformly random order), so ties favour nothing.
 
     Parameters
     ----------

@@ -1,0 +1,125 @@
+"""The assignment as an integer program, built with PuLP and solved exactly by HiGHS.
+
+:func:`_nogood_top_k` finds the K cheapest assignments by re-solving with one
+no-good cut per found solution; it is the MAP solver of :func:`solve_map`, the
+``method="global"`` reference of :func:`top_k`, and the fallback for components
+too large for branch and bound. Inputs are plain arrays (see
+:func:`uqtrack.assignment.problem._args`), not a :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import numpy as np
+import pulp
+
+
+@functools.cache
+def _silence_banner() -> None:
+    """Swallow the copyright banner highspy prints on its first model of a process.
+
+    It goes to file descriptor 1 even with ``output_flag`` off, and would land in
+    every workflow job's output.
+    """
+    import highspy
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout is not a file (captured)
+        highspy.Highs()
+        return
+    sys.stdout.flush()
+    saved, null = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(null)
+
+
+def _highs() -> pulp.LpSolver:
+    _silence_banner()
+    # Gap 0: HiGHS' default relative gap (1e-4) accepts near-optimal solutions,
+    # which silently permutes the top-K order on large frames. One thread keeps
+    # runs reproducible and leaves cores to the workflow's own parallelism.
+    return pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, threads=1)
+
+
+def _binary(prob: pulp.LpProblem, name: str) -> pulp.LpVariable:
+    # PuLP >= 3.3 deprecates free-standing LpVariable(...) in favour of this.
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, cat=pulp.LpBinary)
+    return pulp.LpVariable(name, cat=pulp.LpBinary)  # pragma: no cover - older PuLP
+
+
+def _nogood_top_k(
+    n_mothers: int,
+    n_daughters: int,
+    edges: np.ndarray,
+    costs: np.ndarray,
+    appear: float,
+    disappear: float,
+    max_daughters: int,
+    k: int,
+) -> list[np.ndarray]:
+    """The `k` cheapest assignments by repeated MIP solves with no-good cuts.
+
+    Returns choices (edge index per daughter, or -1) in the order found, which
+    is ascending cost. Fewer than `k` if the problem has fewer assignments.
+    """
+    n_edges = len(edges)
+    if n_edges == 0:  # one assignment only, and HiGHS rejects empty models
+        return [np.full(n_daughters, -1, dtype=np.int64)]
+    # PuLP orders columns by variable name: zero-pad so column order is edge
+    # order (d_* sorts before x_*), which keeps HiGHS' tie-breaking reproducible.
+    prob = pulp.LpProblem("assignment", pulp.LpMinimize)
+    width = len(str(max(n_edges, n_mothers)))
+    x = [_binary(prob, f"x_{e:0{width}d}") for e in range(n_edges)]
+    mothers, daughters = edges[:, 0].tolist(), edges[:, 1].tolist()
+    by_mother: dict[int, list[int]] = {}
+    by_daughter: dict[int, list[int]] = {}
+    for e, (i, j) in enumerate(zip(mothers, daughters)):
+        by_mother.setdefault(i, []).append(e)
+        by_daughter.setdefault(j, []).append(e)
+    d = {i: _binary(prob, f"d_{i:0{width}d}") for i in sorted(by_mother)}
+    # Constant terms (w_a * D, w_d for mothers without candidates) are dropped:
+    # choosing edge e replaces the daughter's appearance cost by w_e.
+    prob += pulp.LpAffineExpression(
+        [(x[e], c - appear) for e, c in enumerate(costs.tolist())]
+        + [(v, disappear) for v in d.values()]
+    )
+    for j in sorted(by_daughter):
+        prob += pulp.LpAffineExpression([(x[e], 1) for e in by_daughter[j]]) <= 1
+    for i, inc in sorted(by_mother.items()):
+        prob += pulp.LpAffineExpression([(x[e], 1) for e in inc] + [(d[i], 1)]) >= 1
+        if len(inc) > max_daughters:
+            prob += pulp.LpAffineExpression([(x[e], 1) for e in inc]) <= max_daughters
+
+    found: list[np.ndarray] = []
+    solver = _highs()
+    while len(found) < k:
+        prob.solve(solver)
+        if prob.status == pulp.LpStatusInfeasible:
+            break  # every assignment has been cut off
+        if prob.status != pulp.LpStatusOptimal or prob.sol_status != pulp.LpSolutionOptimal:
+            raise RuntimeError(
+                f"HiGHS failed: status {pulp.LpStatus[prob.status]}, "
+                f"solution status {pulp.LpSolution[prob.sol_status]}"
+            )
+        chosen = [e for e in range(n_edges) if (x[e].varValue or 0.0) > 0.5]
+        choice = np.full(n_daughters, -1, dtype=np.int64)
+        choice[edges[chosen, 1]] = chosen
+        found.append(choice)
+        # No-good cut: at least one x differs from this solution. d is fixed by
+        # x at the optimum, so this removes exactly one assignment.
+        in_s = set(chosen)
+        prob += (
+            pulp.LpAffineExpression([(x[e], -1 if e in in_s else 1) for e in range(n_edges)])
+            >= 1 - len(chosen)
+        )
+    return found

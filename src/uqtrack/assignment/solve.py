@@ -1,0 +1,121 @@
+"""The solvers' entry points: :func:`top_k`, :func:`solve_map`, :func:`per_component_top_k`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from uqtrack.assignment.bounds import _bounds
+from uqtrack.assignment.decompose import ComponentTopK, _decomposed_top_k, _split
+from uqtrack.assignment.milp import _nogood_top_k
+from uqtrack.assignment.problem import Problem, Solution, _args, _check_k, _make_solutions
+from uqtrack.assignment.search import ENUMERATE_BELOW
+
+
+def top_k(
+    problem: Problem,
+    k: int,
+    method: Literal["decomposed", "global"] = "decomposed",
+    *,
+    enumerate_below: int = ENUMERATE_BELOW,
+    prune: bool = True,
+) -> list[Solution]:
+    """The `k` cheapest feasible assignments, in ascending cost.
+
+    Parameters
+    ----------
+    problem : Problem
+    k : int
+        Number of assignments wanted; fewer are returned if fewer exist.
+    method : {"decomposed", "global"}
+        ``"global"``: re-solve the full integer program with HiGHS, adding a
+        no-good cut per found assignment (reference; slow on big frames).
+        ``"decomposed"``: per-component top-k merged exactly (see module doc).
+    enumerate_below : int, optional
+        Decomposed only: search budget. A component's top-k is found by exact
+        branch and bound (bounded by LP reduced costs) when that visits at most
+        this many search nodes, otherwise by HiGHS with no-good cuts; 0 always
+        uses HiGHS. Results are identical either way.
+    prune : bool, optional
+        Decomposed only: drop edges whose LP reduced cost shows they cannot
+        occur in the top-k before splitting into components (exact; with
+        nearest-neighbour candidates the unpruned graph is usually one
+        component). False uses the candidate graph's components as they are.
+
+    Returns
+    -------
+    list of Solution
+        Ascending cost. Equal-cost assignments come in a deterministic order
+        (same input, same output) that may differ between methods; when the
+        k-th cost is tied, which of the tied assignments are returned may
+        differ between methods too.
+    """
+    _check_k(k)
+    if method == "global":
+        choices = _nogood_top_k(*_args(problem), k)
+    elif method == "decomposed":
+        choices = _decomposed_top_k(problem, k, enumerate_below, prune)
+    else:
+        raise ValueError(f"method must be 'decomposed' or 'global', got {method!r}")
+    return _make_solutions(problem, choices)
+
+
+def solve_map(
+    problem: Problem, method: Literal["milp", "decomposed"] = "milp"
+) -> Solution:
+    """The cheapest feasible assignment (MAP).
+
+    Parameters
+    ----------
+    problem : Problem
+    method : {"milp", "decomposed"}
+        ``"milp"`` (default): one integer program over the whole frame, solved
+        by HiGHS with gap 0. ``"decomposed"``: ``top_k(problem, 1)``.
+
+    Returns
+    -------
+    Solution
+    """
+    if method == "milp":
+        return top_k(problem, 1, method="global")[0]
+    if method == "decomposed":
+        return top_k(problem, 1, method="decomposed")[0]
+    raise ValueError(f"method must be 'milp' or 'decomposed', got {method!r}")
+
+
+def per_component_top_k(problem: Problem, k: int, slack: float | None = None) -> list[ComponentTopK]:
+    """Each connected component's own exact ``k`` cheapest assignments.
+
+    Parameters
+    ----------
+    problem : Problem
+    k : int
+        Assignments per component (fewer where a component has fewer).
+    slack : float, optional
+        First drop every edge that occurs in no assignment costing less than
+        MAP + ``slack`` (by the LP reduced-cost bound), so that components are those
+        of the remaining graph. With nearest-neighbour candidates the full graph is
+        usually one component; after pruning it falls apart into small ones. An
+        assignment using a dropped edge has posterior weight below
+        ``exp(-slack)`` times the MAP's. ``None`` keeps every edge.
+
+    Returns
+    -------
+    list of ComponentTopK
+        Per component with at least one kept edge, each list found by
+        :func:`top_k` on the component's own problem.
+    """
+    keep = np.arange(problem.n_edges)
+    if slack is not None:
+        bounds = _bounds(problem)
+        if bounds is not None:
+            keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
+    out = []
+    for mothers, daughters, edges, sub in _split(problem, keep):
+        sols = top_k(sub, k)
+        local = np.array([s.choice for s in sols], dtype=np.int64).reshape(len(sols), len(daughters))
+        glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
+        costs = np.array([s.cost for s in sols], dtype=np.float64)
+        out.append(ComponentTopK(mothers, daughters, edges, costs, glob))
+    return out

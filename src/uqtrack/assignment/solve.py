@@ -31,7 +31,7 @@ def top_k(
     method : {"decomposed", "global"}
         ``"global"``: re-solve the full integer program with HiGHS, adding a
         no-good cut per found assignment (reference; slow on big frames).
-        ``"decomposed"``: per-component top-k merged exactly (see module doc).
+        ``"decomposed"``: per-component top-k merged exactly (see :mod:`uqtrack.assignment`).
     enumerate_below : int, optional
         Decomposed only: search budget. A component's top-k is found by exact
         branch and bound (bounded by LP reduced costs) when that visits at most

@@ -13,7 +13,7 @@ from uqtrack.assignment import (
     Problem,
     Solution,
     brute_force,
-    componentwise_top_k,
+    per_component_top_k,
     edge_mask,
     is_feasible,
     lsa_map_cost,
@@ -166,11 +166,11 @@ def test_lsa_map_cost_any_capacity(max_daughters: int) -> None:
         assert lsa_map_cost(p) == pytest.approx(brute_force(p)[0].cost, abs=TOL)
 
 
-def test_componentwise_lists_are_exact() -> None:
+def test_per_component_lists_are_exact() -> None:
     rng = np.random.default_rng(11)
     for trial in range(40):
         problem = random_small(rng, integer_costs=trial % 2 == 0)
-        comps = componentwise_top_k(problem, 1000)
+        comps = per_component_top_k(problem, 1000)
         # All combinations of all component solutions are all feasible solutions.
         assert math.prod(len(c.costs) for c in comps) == len(brute_force(problem))
         covered = np.zeros(problem.n_edges, dtype=bool)
@@ -194,11 +194,11 @@ def _subproblem(problem: Problem, comp: ComponentTopK) -> Problem:
                    problem.max_daughters)
 
 
-def test_componentwise_with_slack_keeps_everything_within_slack() -> None:
+def test_per_component_with_slack_keeps_everything_within_slack() -> None:
     for seed in range(3):
         problem = frame(40, seed)
         slack = 1.0
-        comps = componentwise_top_k(problem, 20, slack=slack)
+        comps = per_component_top_k(problem, 20, slack=slack)
         assert sum(len(c.daughters) for c in comps) <= problem.n_daughters
         for comp in comps:
             if len(comp.daughters) > 8:
@@ -264,8 +264,8 @@ def test_deterministic() -> None:
             a = as_tuples(top_k(problem, 10, **kwargs))
             b = as_tuples(top_k(problem, 10, **kwargs))
             assert a == b
-        ca = componentwise_top_k(problem, 5)
-        cb = componentwise_top_k(problem, 5)
+        ca = per_component_top_k(problem, 5)
+        cb = per_component_top_k(problem, 5)
         assert len(ca) == len(cb)
         for x, y in zip(ca, cb):
             assert np.array_equal(x.choices, y.choices)
@@ -299,7 +299,7 @@ def test_empty_problems(method: str) -> None:
         assert solve_map(problem).cost == cost
         assert lsa_map_cost(problem) == cost
         assert len(brute_force(problem)) == 1
-        assert componentwise_top_k(problem, 5) == []
+        assert per_component_top_k(problem, 5) == []
 
 
 @pytest.mark.parametrize("method", ["global", "decomposed"])

@@ -1,6 +1,5 @@
 import copy
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml

@@ -27,8 +27,9 @@ Solvers
   reduced costs within a search budget, HiGHS with no-good cuts otherwise),
   and merges them exactly. Pruning matters: with each daughter's 10 nearest
   mothers as candidates the unpruned graph is usually one giant component.
-- :func:`componentwise_top_k`: the per-component lists themselves, for methods
-  whose posterior factorises over components.
+- :func:`per_component_top_k`: each connected component's own top-K (optionally
+  after pruning edges beyond a slack of the MAP), for methods whose posterior
+  factorises over components.
 - :func:`lsa_map_cost`: an independent MAP cost via
   :func:`scipy.optimize.linear_sum_assignment`, for cross-checking.
 - :func:`brute_force`: every feasible assignment, for tests on tiny instances.
@@ -44,7 +45,7 @@ Modules
   costs used for pruning and bounding.
 - :mod:`~uqtrack.assignment.search`: exact branch and bound of one component.
 - :mod:`~uqtrack.assignment.decompose`: connected components, the exact merge,
-  :func:`componentwise_top_k`, :func:`split`.
+  :func:`split`.
 - :mod:`~uqtrack.assignment.solve`: :func:`top_k`, :func:`solve_map`,
   :func:`per_component_top_k`.
 
@@ -52,7 +53,7 @@ Each module imports only those listed above it.
 """
 
 from uqtrack.assignment.bounds import lsa_map_cost
-from uqtrack.assignment.decompose import ComponentTopK, componentwise_top_k, split
+from uqtrack.assignment.decompose import ComponentTopK, split
 from uqtrack.assignment.problem import (
     Problem,
     Solution,
@@ -70,7 +71,6 @@ __all__ = [
     "Problem",
     "Solution",
     "brute_force",
-    "componentwise_top_k",
     "edge_mask",
     "is_feasible",
     "lsa_map_cost",

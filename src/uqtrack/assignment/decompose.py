@@ -19,8 +19,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from uqtrack.assignment.bounds import _Bounds, _bounds
-from uqtrack.assignment.problem import Problem, _check_k, solution_cost
-from uqtrack.assignment.search import ENUMERATE_BELOW, _solve_component
+from uqtrack.assignment.problem import Problem, solution_cost
+from uqtrack.assignment.search import _solve_component
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,54 +157,6 @@ def _components(
         glob = np.where(local >= 0, comp_edges[np.maximum(local, 0)], -1)
         out.append(ComponentTopK(mothers, daughters, comp_edges, costs, glob))
     return out
-
-
-def componentwise_top_k(
-    problem: Problem,
-    k: int,
-    *,
-    slack: float | None = None,
-    enumerate_below: int = ENUMERATE_BELOW,
-) -> list[ComponentTopK]:
-    """Each connected component's own `k` cheapest assignments.
-
-    The cost of an assignment is the sum of its components' costs plus a
-    constant for cells without candidate edges, so the posterior
-    ``P(A) ~ exp(-cost(A))`` factorises over components; these lists are what
-    a per-component sampler needs.
-
-    Parameters
-    ----------
-    problem : Problem
-    k : int
-        Assignments per component (fewer if a component has fewer).
-    slack : float, optional
-        If given, first drop every edge whose LP reduced cost exceeds `slack`:
-        such an edge occurs in no assignment costing less than MAP + `slack`.
-        Components then are those of the remaining graph, typically much
-        smaller (with nearest-neighbour candidates the full graph is often one
-        component), and each list is exact among the component's assignments
-        within `slack` of its MAP. ``None`` keeps all edges: exact lists.
-    enumerate_below : int, optional
-        Search budget: a component is solved by exact branch and bound if that
-        visits at most this many search nodes, otherwise by HiGHS with no-good
-        cuts. 0 always uses HiGHS. Results are identical either way.
-
-    Returns
-    -------
-    list of ComponentTopK
-        Components with at least one (kept) edge, ordered by their smallest
-        node (mothers first, then daughters). Cells without kept edges are
-        fixed: their daughters appear and their mothers disappear.
-    """
-    _check_k(k)
-    bounds = _bounds(problem)
-    keep = np.ones(problem.n_edges, dtype=bool)
-    limit = math.inf
-    if slack is not None and bounds is not None:
-        limit = float(slack)
-        keep = bounds.rc <= limit + bounds.tol
-    return _components(problem, keep, k, enumerate_below, bounds, limit)
 
 
 def _merge(comps: list[ComponentTopK], k: int) -> np.ndarray:

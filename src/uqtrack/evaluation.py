@@ -80,20 +80,24 @@ def evaluate(table: pd.DataFrame, tau: float) -> xr.Dataset:
 
 def counts(table: pd.DataFrame, judged: np.ndarray) -> dict[str, float]:
     """How many daughters, how many judged, and what the candidates can reach."""
-    none_rows = table[table["mother"] == NO_MOTHER]
-    n_daughters = len(none_rows)
-    with_mother = ~none_rows["true"].to_numpy()
-    truth_reached = table.loc[table["mother"] != NO_MOTHER].groupby(
-        ["t", "t2", "daughter"]
-    )["true"].any()
+    groups = daughter_groups(table)
+    is_none = table["mother"].to_numpy() == NO_MOTHER
+    true = table["true"].to_numpy()
+    n_daughters = int(is_none.sum())
+    with_mother = ~true[is_none]
     n_linked = int(with_mother.sum())
+    reached = np.bincount(groups[~is_none], weights=true[~is_none], minlength=n_daughters)
+    sizes = np.bincount(groups, minlength=n_daughters)
+    n_correct = int(true[judged].sum())
     return {
         "n_daughters": n_daughters,
+        # valid, just awkward: nothing to choose but "appears"
+        "n_without_candidates": int((sizes == 1).sum()),
         "n_predicted_links": int(judged.sum()),
-        "accuracy": float(table["true"].to_numpy()[judged].mean()) if judged.any() else np.nan,
+        "accuracy": n_correct / int(judged.sum()) if judged.any() else np.nan,
         # correct predicted links per true link: what "appearing" predictions cost
-        "link_recall": float(table["true"].to_numpy()[judged].sum() / n_linked) if n_linked else np.nan,
-        "share_predicted_appearing": float(none_rows["pred"].mean()) if n_daughters else np.nan,
+        "link_recall": n_correct / n_linked if n_linked else np.nan,
+        "share_predicted_appearing": float(table["pred"].to_numpy()[is_none].mean()) if n_daughters else np.nan,
         "share_without_mother": float(1 - with_mother.mean()) if n_daughters else np.nan,
-        "candidate_recall": float(truth_reached.sum() / n_linked) if n_linked else np.nan,
+        "candidate_recall": float(reached.sum() / n_linked) if n_linked else np.nan,
     }

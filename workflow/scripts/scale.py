@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from uqtrack import splits
+from uqtrack.errors import InputError
 from uqtrack.files import write_json
 from uqtrack.scripting import log, run_rule
 from uqtrack.trackers import continuing_moves, fit_sigma
@@ -16,7 +17,14 @@ def main(sm):
             continuing_moves(splits.select(pd.read_parquet(links), part), pd.read_parquet(dets))
             for links, dets, part in zip(sm.input.links, sm.input.detections, sm.params.parts)
         ]
-        params["sigma"] = fit_sigma(np.concatenate(moves))
+        moves = np.concatenate(moves)
+        if len(moves) == 0:
+            raise InputError(
+                f"datasets.{sm.wildcards.dataset}",
+                "no cell continues its track at step 1 in the calibration split, so "
+                f"sigma cannot be fitted; set trackers.{sm.wildcards.tracker}.sigma to a number",
+            )
+        params["sigma"] = fit_sigma(moves)
         log.info("sigma fitted on %d step-1 moves: %.4g px", sum(map(len, moves)), params["sigma"])
     write_json(params, sm.output[0])
 

@@ -42,3 +42,9 @@ def test_raw_ece_uses_p_cond_and_ts_rescales_logp():
     p = np.exp([-1.0]) / np.exp([-10.0, -1.0, -2.0]).sum()
     assert float(result["ece"].sel(ts="ts")) == pytest.approx(1 - p[0])
     assert float(result["temperature"]) == 1.0
+
+
+def test_judged_rows_keep_every_class_of_daughters_with_a_predicted_link():
+    from uqtrack.tables import judged_rows
+
+    assert judged_rows(_table()).tolist() == [True, True, True, False, False, False]

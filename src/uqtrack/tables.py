@@ -65,3 +65,12 @@ def daughter_groups(table: pd.DataFrame) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     new = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
     return np.cumsum(new) - 1
+
+
+def judged_rows(table: pd.DataFrame) -> np.ndarray:
+    """Rows of daughters whose prediction is a link (not "appears"): all their classes."""
+    groups = daughter_groups(table)
+    link = table["pred"].to_numpy() & (table["mother"].to_numpy() != NO_MOTHER)
+    judged = np.zeros(int(groups.max()) + 1 if len(groups) else 0, dtype=bool)
+    judged[groups[link]] = True
+    return judged[groups]

@@ -16,5 +16,6 @@ rule temperature:
         runtime=10,
     params:
         parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+        fit_on=config["ts_fit"],
     script:
         "../scripts/temperature.py"

@@ -22,7 +22,7 @@ sum_k P_kj)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -78,18 +78,6 @@ class MethodParams:
     max_daughters: int = 2
 
 
-def _problem(tracker: Tracker, edges, costs, n_m: int, n_d: int, max_daughters: int) -> Problem:
-    return Problem(
-        n_mothers=n_m,
-        n_daughters=n_d,
-        edges=edges,
-        costs=costs,
-        appear_cost=float(tracker.appear_cost),
-        disappear_cost=float(tracker.disappear_cost),
-        max_daughters=max_daughters,
-    )
-
-
 def _masks(choice: np.ndarray, n_edges: int) -> tuple[np.ndarray, np.ndarray]:
     pred_edge = np.zeros(n_edges, dtype=bool)
     pred_edge[choice[choice >= 0]] = True
@@ -141,7 +129,15 @@ def pair_probabilities(
     """
     n_m, n_d, n_e = len(mothers), len(daughters), len(edges)
     w = tracker.costs(mothers, daughters, edges)
-    problem = _problem(tracker, edges, w, n_m, n_d, params.max_daughters)
+    problem = Problem(
+        n_mothers=n_m,
+        n_daughters=n_d,
+        edges=edges,
+        costs=w,
+        appear_cost=float(tracker.appear_cost),
+        disappear_cost=float(tracker.disappear_cost),
+        max_daughters=params.max_daughters,
+    )
     neg_appear = np.full(n_d, -float(tracker.appear_cost))
 
     if method == "sm":
@@ -155,16 +151,9 @@ def pair_probabilities(
         ]
         if method == "fp":
             w_mean = np.mean(samples, axis=0) if n_e else w
-            pred = assignment.solve_map(
-                _problem(tracker, edges, w_mean, n_m, n_d, params.max_daughters)
-            )
+            pred = assignment.solve_map(replace(problem, costs=w_mean))
             return PairProbabilities(-w_mean, neg_appear, *_masks(pred.choice, n_e))
-        choices = [
-            assignment.solve_map(
-                _problem(tracker, edges, w_k, n_m, n_d, params.max_daughters)
-            ).choice
-            for w_k in samples
-        ]
+        choices = [assignment.solve_map(replace(problem, costs=w_k)).choice for w_k in samples]
         counts_edge, counts_none = _marginals(choices, np.ones(params.k), n_e, n_d)
         p_edge, p_none = counts_edge / params.k, counts_none / params.k  # exact frequencies
         pred = assignment.solve_map(problem)

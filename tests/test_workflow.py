@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
@@ -45,7 +46,7 @@ def test_summary_and_figures(tiny_run):
     assert np.isfinite(ece).all() and (ece >= 0).all() and (ece <= 1).all()
     assert (summary["n_predicted_links"].values > 0).all()
     assert np.isfinite(summary["temperature"].values).all()
-    for name in ["ece_vs_step", "temperature_vs_step", "sparsification"]:
+    for name in ["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"]:
         for ext in ["png", "pdf"]:
             assert (tiny_run / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
 
@@ -55,11 +56,14 @@ def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     compared = 0
     for sub in ["edges", "prepared", "temperature", "metrics", "figures"]:
         for a in sorted((tiny_run / "results" / sub).rglob("*")):
-            if a.is_file() and a.name != "timings.tsv":  # wall-clock times differ by design
+            # wall-clock times (and the figure drawn from them) differ by design
+            if a.is_file() and a.name != "timings.tsv" and not a.name.startswith("compute_time"):
                 b = tmp_path / a.relative_to(tiny_run)
                 assert a.read_bytes() == b.read_bytes(), a
                 compared += 1
     assert (tiny_run / "results/summary.nc").read_bytes() == (tmp_path / "results/summary.nc").read_bytes()
+    timings = pd.read_csv(tmp_path / "results" / "timings.tsv", sep="\t")
+    assert len(timings) == 8 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 2 methods
     assert compared > 20
 
 

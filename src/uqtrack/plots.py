@@ -74,6 +74,19 @@ def sparsification(summary: xr.Dataset) -> plt.Figure:
     return g.figure
 
 
+def compute_time(timings: pd.DataFrame) -> plt.Figure:
+    """Seconds per frame pair of each method against subsampling step (paper Fig. 7)."""
+    df = timings.dropna(subset=["seconds_per_pair"])
+    df = df.groupby(["dataset", "step", "tracker", "method"], as_index=False, sort=False).apply(
+        lambda g: pd.Series({"seconds_per_pair": g["seconds"].sum() / g["frame_pairs"].sum()}),
+        include_groups=False,
+    )
+    g = _grid(df, "seconds_per_pair")
+    g.set(yscale="log")
+    g.set_axis_labels("subsampling step", "seconds per frame pair")
+    return g.figure
+
+
 def save(fig: plt.Figure, paths: str | Sequence[str]) -> None:
     """Write ``fig`` to each path (format from the suffix), atomically, reproducibly."""
     for path in [paths] if isinstance(paths, str) else paths:

@@ -21,7 +21,7 @@ METHODS = list(config["methods"])
 ALL_STEPS = sorted({s for d in DATASETS for s in cfg.steps(config, d)})
 FIGURES = expand(
     "results/figures/{name}.{ext}",
-    name=["ece_vs_step", "temperature_vs_step", "sparsification"],
+    name=["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"],
     ext=["png", "pdf"],
 )
 
@@ -69,12 +69,24 @@ def edges_of(role):
     return inputs
 
 
+GRID = [
+    dict(dataset=d, step=s, tracker=t, method=m)
+    for d in DATASETS
+    for s in cfg.steps(config, d)
+    for t in TRACKERS
+    for m in METHODS
+]
+
+
 def grid(pattern):
     """`pattern` filled for every dataset x own step x tracker x method."""
+    return [pattern.format(**cell) for cell in GRID]
+
+
+def timing_cells():
+    """Every edges job (grid cell x sequence), as the timings rule reads them."""
     return [
-        pattern.format(dataset=d, step=s, tracker=t, method=m)
-        for d in DATASETS
-        for s in cfg.steps(config, d)
-        for t in TRACKERS
-        for m in METHODS
+        dict(cell, seq=seq)
+        for cell in GRID
+        for seq in cfg.sequences(config["datasets"][cell["dataset"]])
     ]

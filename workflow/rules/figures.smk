@@ -15,15 +15,54 @@ rule summary:
         mem_mb=2000,
         runtime=10,
     params:
-        grid=[
-            dict(dataset=d, step=s, tracker=t, method=m)
-            for d in DATASETS
-            for s in cfg.steps(config, d)
-            for t in TRACKERS
-            for m in METHODS
-        ],
+        grid=GRID,
     script:
         "../scripts/summary.py"
+
+
+rule timings:
+    input:
+        [
+            "results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/timings.tsv".format(
+                **cell
+            )
+            for cell in timing_cells()
+        ],
+    output:
+        "results/timings.tsv",
+    log:
+        "logs/timings.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cells=timing_cells(),
+    script:
+        "../scripts/timings.py"
+
+
+rule compute_time:
+    input:
+        rules.timings.output[0],
+    output:
+        report(
+            multiext("results/figures/compute_time", ".png", ".pdf"),
+            caption="../report/compute_time.rst",
+            category="Cost",
+        ),
+    log:
+        "logs/compute_time.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/compute_time.py"
 
 
 rule figures:

@@ -15,7 +15,11 @@ share_library()
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# A --configfile replaces the default instead of being merged into it (a merge would
+# add its datasets to the default's simulated ones).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

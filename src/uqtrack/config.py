@@ -59,7 +59,11 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
         if "path" in ds and not ("download" in ds and not Path(ds["path"]).exists()):
             root = Path(ds["path"])
             if not root.is_dir():
-                raise InputError(source, f"datasets.{name}.path: folder not found: {root}")
+                raise InputError(
+                    source,
+                    f"datasets.{name}.path: folder not found: {root}"
+                    " (point it at a local copy, or give a `download` URL)",
+                )
             for seq in sequences(ds):
                 tra = root / f"{seq}_GT" / "TRA"
                 if not tra.is_dir():

@@ -94,3 +94,14 @@ def test_snakemake_stops_before_any_job_with_one_line(tmp_path, snakemake_bin):
     lines = [line for line in (run.stdout + run.stderr).splitlines() if "apear_cost" in line]
     assert len(lines) == 1 and str(path) in lines[0]
     assert not (tmp_path / "results").exists()
+
+
+def test_a_configfile_replaces_the_default_instead_of_merging(tmp_path, snakemake_bin):
+    run = subprocess.run(
+        [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
+         "--configfile", str(ROOT / ".test" / "config.yaml"), "-n"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "results/data/tiny" in run.stdout
+    assert "sim-nuclei" not in run.stdout and "sim-colony" not in run.stdout

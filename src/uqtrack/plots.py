@@ -28,12 +28,16 @@ def _frame(summary: xr.Dataset, names: Sequence[str]) -> pd.DataFrame:
 
 def _grid(df: pd.DataFrame, y: str, **kw) -> sns.FacetGrid:
     sns.set_theme(style="whitegrid", context="paper")
+    # one row per tracker; with a single tracker, wrap the datasets instead
+    facets = {"row": "tracker"} if df["tracker"].nunique() > 1 else {"col_wrap": 3}
     g = sns.relplot(
-        data=df, x="step", y=y, hue="method", col="dataset", row="tracker",
+        data=df, x="step", y=y, hue="method", col="dataset", **facets,
         kind="line", marker="o", height=2.8, aspect=1.1,
         facet_kws={"sharey": False, "sharex": False}, **kw,
     )
     g.set_titles(row_template="{row_name}", col_template="{col_name}")
+    if "row" not in facets:
+        g.figure.suptitle(f"tracker: {df['tracker'].iloc[0]}", y=1.02)
     return g
 
 

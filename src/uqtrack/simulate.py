@@ -35,6 +35,7 @@ import pandas as pd
 import tifffile
 from scipy import ndimage
 
+from uqtrack.ctc import write_man_track
 from uqtrack.errors import InputError
 
 __all__ = [
@@ -495,9 +496,7 @@ def write_ctc(sim: Simulation, out_dir: str | PathLike[str], seq: str) -> None:
         # No metadata beyond the shape, so the bytes depend on the pixels only.
         tifffile.imwrite(raw_dir / f"t{t:0{digits}d}.tif", img, metadata=None)
         tifffile.imwrite(tra_dir / f"man_track{t:0{digits}d}.tif", mask, metadata=None)
-    lines = [f"{r.label} {r.begin} {r.end} {r.parent}\n"
-             for r in sim.tracks.sort_values("label").itertuples(index=False)]
-    (tra_dir / "man_track.txt").write_text("".join(lines))
+    write_man_track(tra_dir / "man_track.txt", sim.tracks)
 
 
 def simulate_dataset(

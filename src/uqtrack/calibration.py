@@ -15,25 +15,26 @@ from scipy.optimize import minimize_scalar
 TAU_BOUNDS = (1e-3, 1e3)
 
 
+def group_log_normaliser(logit: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``log sum exp`` of ``logit`` within each group, computed stably (one value per group)."""
+    n = int(groups.max()) + 1
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, groups, logit)
+    return top + np.log(np.bincount(groups, weights=np.exp(logit - top[groups]), minlength=n))
+
+
 def scaled(logp: np.ndarray, groups: np.ndarray, tau: float) -> np.ndarray:
     """``P^tau`` normalised within each group, from log-probabilities ``logp``."""
     if len(logp) == 0:
         return np.zeros(0)
     logit = tau * logp
-    n = int(groups.max()) + 1
-    top = np.full(n, -np.inf)
-    np.maximum.at(top, groups, logit)
-    e = np.exp(logit - top[groups])
-    return e / np.bincount(groups, weights=e, minlength=n)[groups]
+    return np.exp(logit - group_log_normaliser(logit, groups)[groups])
 
 
 def cross_entropy(logp: np.ndarray, groups: np.ndarray, true: np.ndarray, tau: float) -> float:
     """Mean ``-log P^tau(true class)`` over the groups' true classes."""
     logit = tau * logp
-    n = int(groups.max()) + 1
-    top = np.full(n, -np.inf)
-    np.maximum.at(top, groups, logit)
-    lse = top + np.log(np.bincount(groups, weights=np.exp(logit - top[groups]), minlength=n))
+    lse = group_log_normaliser(logit, groups)
     return float((lse[groups[true]] - logit[true]).mean())
 
 

@@ -123,6 +123,11 @@ def sequences(dataset: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
+def part_sequences(dataset: dict[str, Any], role: str) -> list[str]:
+    """The distinct sequences of the calibration or evaluation parts, in order."""
+    return list(dict.fromkeys(p["seq"] for p in parts(dataset, role)))
+
+
 def steps(config: dict[str, Any], dataset: str) -> list[int]:
     """The dataset's own steps, or the global ones."""
     return list(config["datasets"][dataset].get("steps", config["steps"]))

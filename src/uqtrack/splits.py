@@ -22,7 +22,7 @@ def gather(
     paths: Sequence[str], parts: Sequence[dict[str, Any]], read: Callable[[str], pd.DataFrame]
 ) -> pd.DataFrame:
     """Concatenate the parts' rows; ``paths`` holds one file per distinct sequence, in order."""
-    by_seq = dict(zip(dict.fromkeys(p["seq"] for p in parts), paths))
+    by_seq = dict(zip(dict.fromkeys(p["seq"] for p in parts), paths, strict=True))
     # `part` keeps rows of different sequences apart where their labels coincide
     tables = [select(read(by_seq[p["seq"]]), p).assign(part=i) for i, p in enumerate(parts)]
     return pd.concat(tables, ignore_index=True)

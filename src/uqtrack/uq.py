@@ -29,6 +29,7 @@ import numpy as np
 
 from uqtrack import assignment
 from uqtrack.assignment import Problem
+from uqtrack.calibration import scaled
 
 METHODS = ("sm", "fp", "fpa", "as", "asf")
 
@@ -205,9 +206,10 @@ def dbmc(
     (a softmax per daughter) so that underflowing ``exp(-w)`` cannot divide 0 by 0.
     Returns ``P_{i|j}`` per edge and ``P_{none|j}`` per daughter.
     """
-    top = log_p_none.copy()
-    np.maximum.at(top, edge_daughter, log_p_edge)
-    e_edge = np.exp(log_p_edge - top[edge_daughter])
-    e_none = np.exp(log_p_none - top)
-    total = e_none + np.bincount(edge_daughter, weights=e_edge, minlength=len(e_none))
-    return e_edge / total[edge_daughter], e_none / total
+    n_d = len(log_p_none)
+    p = scaled(
+        np.concatenate([log_p_edge, log_p_none]),
+        np.concatenate([edge_daughter, np.arange(n_d)]).astype(np.int64),
+        1.0,
+    )
+    return p[: len(log_p_edge)], p[len(log_p_edge) :]

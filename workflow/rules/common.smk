@@ -54,19 +54,22 @@ def raw_input(wildcards):
     return raw_dir(wildcards.dataset)
 
 
-def edges_of(role):
-    """Edge tables of the calibration or evaluation sequences of one grid cell."""
+def per_sequence(role, pattern):
+    """`pattern` for each calibration or evaluation sequence of one grid cell."""
 
     def inputs(wildcards):
-        ds = dataset_config(wildcards)
-        seqs = dict.fromkeys(p["seq"] for p in cfg.parts(ds, role))
-        return [
-            f"results/edges/{wildcards.dataset}/{seq}/step{wildcards.step}/"
-            f"{wildcards.tracker}/{wildcards.method}/edges.parquet"
-            for seq in seqs
-        ]
+        seqs = cfg.part_sequences(dataset_config(wildcards), role)
+        return [pattern.format(seq=seq, **wildcards) for seq in seqs]
 
     return inputs
+
+
+def edges_of(role):
+    """Edge tables of the calibration or evaluation sequences of one grid cell."""
+    return per_sequence(
+        role,
+        "results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",
+    )
 
 
 GRID = [

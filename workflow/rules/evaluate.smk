@@ -4,12 +4,9 @@
 rule metrics:
     input:
         edges=edges_of("evaluation"),
-        truth=lambda wc: [
-            f"results/prepared/{wc.dataset}/{seq}/step{wc.step}/truth.parquet"
-            for seq in dict.fromkeys(
-                p["seq"] for p in cfg.parts(dataset_config(wc), "evaluation")
-            )
-        ],
+        truth=per_sequence(
+            "evaluation", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
+        ),
         temperature=rules.temperature.output[0],
     output:
         "results/metrics/{dataset}/step{step}/{tracker}/{method}.nc",

@@ -85,6 +85,18 @@ def _as_correct(values: ArrayLike, n: int) -> NDArray[np.float64]:
     return arr
 
 
+def _as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64]:
+    """Non-negative finite weights of length ``n`` (default: ones)."""
+    if weights is None:
+        return np.ones(n)
+    w = _as_1d(weights, "weights")
+    if w.size != n:
+        raise ValueError(f"weights has length {w.size}, expected {n}")
+    if w.size and w.min() < 0:
+        raise ValueError("weights must be >= 0")
+    return w
+
+
 def _as_fractions(fractions: ArrayLike) -> NDArray[np.float64]:
     """Fractions q to drop, each within [0, 1]."""
     q = _as_1d(fractions, "fractions")
@@ -143,7 +155,10 @@ def bin_index(confidence: ArrayLike, n_bins: int = N_BINS) -> NDArray[np.intp]:
 
 
 def reliability(
-    confidence: ArrayLike, correct: ArrayLike, n_bins: int = N_BINS
+    confidence: ArrayLike,
+    correct: ArrayLike,
+    n_bins: int = N_BINS,
+    weights: ArrayLike | None = None,
 ) -> dict[str, NDArray]:
     """Per-bin data of a reliability diagram.
 
@@ -155,11 +170,15 @@ def reliability(
         Whether each prediction is correct (bool or 0/1).
     n_bins : int, default 15
         Number of equal-width bins (see :func:`bin_index`).
+    weights : array_like, shape (n,), optional
+        Non-negative weight of each prediction (e.g. how often a bootstrap
+        replicate drew it); default 1 each.
 
     Returns
     -------
     dict of str to numpy.ndarray, each of shape (n_bins,)
-        ``lower``, ``upper``: bin edges; ``count``: predictions per bin (int);
+        ``lower``, ``upper``: bin edges; ``count``: predictions per bin (their
+        total weight; int when unweighted);
         ``mean_confidence`` and ``accuracy``: mean confidence and fraction
         correct in the bin, ``nan`` for an empty bin.
 
@@ -175,10 +194,11 @@ def reliability(
     conf = _as_probability(confidence, "confidence")
     corr = _as_correct(correct, conf.size)
     idx = bin_index(conf, n_bins)
+    w = _as_weights(weights, conf.size)
 
-    count = np.bincount(idx, minlength=n_bins)
-    sum_conf = np.bincount(idx, weights=conf, minlength=n_bins)
-    sum_corr = np.bincount(idx, weights=corr, minlength=n_bins)
+    count = np.bincount(idx, weights=w, minlength=n_bins)
+    sum_conf = np.bincount(idx, weights=conf * w, minlength=n_bins)
+    sum_corr = np.bincount(idx, weights=corr * w, minlength=n_bins)
     occupied = count > 0
     mean_conf = np.full(n_bins, np.nan)
     acc = np.full(n_bins, np.nan)
@@ -189,13 +209,18 @@ def reliability(
     return {
         "lower": edges[:-1],
         "upper": edges[1:],
-        "count": count.astype(np.int64),
+        "count": count.astype(np.int64) if weights is None else count,
         "mean_confidence": mean_conf,
         "accuracy": acc,
     }
 
 
-def ece(confidence: ArrayLike, correct: ArrayLike, n_bins: int = N_BINS) -> float:
+def ece(
+    confidence: ArrayLike,
+    correct: ArrayLike,
+    n_bins: int = N_BINS,
+    weights: ArrayLike | None = None,
+) -> float:
     """Expected calibration error, ``sum_b |B_b|/n * |acc_b - conf_b|``.
 
     Parameters
@@ -206,6 +231,8 @@ def ece(confidence: ArrayLike, correct: ArrayLike, n_bins: int = N_BINS) -> floa
         Whether each prediction is correct (bool or 0/1).
     n_bins : int, default 15
         Number of equal-width bins (see :func:`bin_index`).
+    weights : array_like, shape (n,), optional
+        Non-negative weight of each prediction; default 1 each.
 
     Returns
     -------
@@ -219,8 +246,8 @@ def ece(confidence: ArrayLike, correct: ArrayLike, n_bins: int = N_BINS) -> floa
     >>> ece([1.0, 1.0], [True, True])
     0.0
     """
-    r = reliability(confidence, correct, n_bins)
-    n = int(r["count"].sum())
+    r = reliability(confidence, correct, n_bins, weights)
+    n = r["count"].sum()
     if n == 0:
         return float("nan")
     occ = r["count"] > 0  # empty bins contribute nothing (and hold nan)
@@ -232,13 +259,23 @@ def ece(confidence: ArrayLike, correct: ArrayLike, n_bins: int = N_BINS) -> floa
 # sparsification
 # --------------------------------------------------------------------------- #
 def _remaining_accuracy(
-    uncertainty: ArrayLike, correct: ArrayLike, fractions: ArrayLike
+    uncertainty: ArrayLike,
+    correct: ArrayLike,
+    fractions: ArrayLike,
+    weights: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
-    """Accuracy of what is left after dropping the floor(q*n) most uncertain."""
+    """Accuracy of what is left after dropping the floor(q*n) most uncertain.
+
+    With weights, a prediction of weight ``w`` counts as ``w`` copies of itself
+    (``n`` is the total weight).
+    """
     unc = _as_1d(uncertainty, "uncertainty")
     corr = _as_correct(correct, unc.size)
     q = _as_fractions(fractions)
-    n = unc.size
+    w = _as_weights(weights, unc.size)
+    if weights is not None:
+        unc, corr, w = unc[w > 0], corr[w > 0], w[w > 0]
+    n = w.sum()
     if n == 0:
         return np.full(q.size, np.nan)
     # Most uncertain first. Ties are broken neither by position nor by luck: a block
@@ -247,22 +284,18 @@ def _remaining_accuracy(
     # order would bias the curve wherever order correlates with correctness, e.g.
     # by frame, and sampling methods give many links the same probability 1.)
     order = np.argsort(-unc, kind="stable")
-    u, c = unc[order], corr[order]
-    suffix = np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]])  # correct in sorted[k:]
+    u, c, w = unc[order], corr[order], w[order]
     starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
-    ends = np.r_[starts[1:], n]
-    block = np.repeat(np.arange(len(starts)), ends - starts)  # block of each position
-    pos = np.arange(n)
-    b_start, b_end = starts[block], ends[block]
-    b_correct = suffix[b_start] - suffix[b_end]
-    # kept_correct[k] = expected number correct when the first k (sorted) are dropped
-    kept_correct = np.concatenate(
-        [suffix[b_end] + b_correct * (b_end - pos) / (b_end - b_start), [0.0]]
-    )
-    k = np.floor(q * n + _COUNT_SLACK).astype(np.intp)
+    block_w = np.add.reduceat(w, starts)
+    block_c = np.add.reduceat(c * w, starts)
+    before = np.concatenate([[0.0], np.cumsum(block_w)])  # weight dropped before block b
+    after_c = np.concatenate([np.cumsum(block_c[::-1])[::-1], [0.0]])  # correct in blocks b..
+    k = np.floor(q * n + _COUNT_SLACK)  # weight dropped
+    b = np.clip(np.searchsorted(before, k, side="right") - 1, 0, len(starts) - 1)
+    kept_correct = after_c[b + 1] + block_c[b] * np.clip(before[b + 1] - k, 0, None) / block_w[b]
     kept = n - k
     with np.errstate(invalid="ignore", divide="ignore"):
-        acc = kept_correct[k] / kept  # q = 1 keeps nothing -> nan
+        acc = kept_correct / kept  # q = 1 keeps nothing -> nan
     return np.where(kept > 0, acc, np.nan)
 
 
@@ -270,6 +303,7 @@ def sparsification(
     uncertainty: ArrayLike,
     correct: ArrayLike,
     fractions: ArrayLike = SPARSIFICATION_FRACTIONS,
+    weights: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Sparsification curve: accuracy gain from dropping the most uncertain.
 
@@ -288,6 +322,8 @@ def sparsification(
         Whether each prediction is correct (bool or 0/1).
     fractions : array_like, shape (m,), default SPARSIFICATION_FRACTIONS
         Fractions ``q`` in [0, 1] to drop.
+    weights : array_like, shape (n,), optional
+        Non-negative weight of each prediction (``w`` copies of it); default 1.
 
     Returns
     -------
@@ -300,9 +336,10 @@ def sparsification(
     >>> sparsification([0.9, 0.1, 0.5, 0.7], [0, 1, 1, 1], [0, 0.25, 0.5]).tolist()
     [0.0, 0.25, 0.25]
     """
-    acc = _remaining_accuracy(uncertainty, correct, fractions)
+    acc = _remaining_accuracy(uncertainty, correct, fractions, weights)
     corr = np.asarray(correct, dtype=np.float64)
-    acc_all = corr.mean() if corr.size else np.nan
+    w = _as_weights(weights, corr.size)
+    acc_all = (corr * w).sum() / w.sum() if w.sum() > 0 else np.nan
     return acc - acc_all
 
 
@@ -409,6 +446,7 @@ def mean_sparsification_improvement(
     uncertainty: ArrayLike,
     correct: ArrayLike,
     fractions: ArrayLike = SPARSIFICATION_FRACTIONS,
+    weights: ArrayLike | None = None,
 ) -> float:
     """Mean over ``q`` of :func:`sparsification` (Paul et al. 2025, Fig. 6).
 
@@ -420,6 +458,8 @@ def mean_sparsification_improvement(
         Whether each prediction is correct (bool or 0/1).
     fractions : array_like, shape (m,), default SPARSIFICATION_FRACTIONS
         Fractions ``q`` in [0, 1] to drop.
+    weights : array_like, shape (n,), optional
+        Non-negative weight of each prediction; default 1 each.
 
     Returns
     -------
@@ -431,7 +471,7 @@ def mean_sparsification_improvement(
     >>> mean_sparsification_improvement([0.9, 0.1, 0.5, 0.7], [0, 1, 1, 1], [0, 0.25])
     0.125
     """
-    return float(np.mean(sparsification(uncertainty, correct, fractions)))
+    return float(np.mean(sparsification(uncertainty, correct, fractions, weights)))
 
 
 # --------------------------------------------------------------------------- #

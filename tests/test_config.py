@@ -105,3 +105,19 @@ def test_a_configfile_replaces_the_default_instead_of_merging(tmp_path, snakemak
     assert run.returncode == 0, run.stderr[-2000:]
     assert "results/data/tiny" in run.stdout
     assert "sim-nuclei" not in run.stdout and "sim-colony" not in run.stdout
+
+
+def test_tracker_entries_are_checked_per_type():
+    bad = copy.deepcopy(DEFAULT)
+    bad["trackers"]["distance"]["type"] = "nosuchmodule:Cls"
+    _fails(bad, "trackers.distance", "cannot import")
+    bad["trackers"]["distance"]["type"] = "uqtrack.trackers:DistanceTracker"  # a class, by path
+    _check(bad)
+    bad["trackers"]["distance"]["sigmaa"] = 1
+    _fails(bad, "trackers.distance", "'sigmaa'")
+    bad = copy.deepcopy(DEFAULT)
+    bad["trackers"]["distance"]["step_scaling"] = "quadratic"
+    _fails(bad, "trackers.distance.step_scaling")
+    two = copy.deepcopy(DEFAULT)  # two variants of one type side by side
+    two["trackers"]["near"] = {"type": "distance", "max_candidates": 3}
+    _check(two)

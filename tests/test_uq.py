@@ -36,11 +36,11 @@ def test_softmax_is_exp_minus_cost_and_dbmc_includes_none():
     out = pair_probabilities("sm", tracker, m, d, edges, np.random.default_rng(0))
     w = tracker.costs(m, d, edges)
     np.testing.assert_allclose(out.p_edge, np.exp(-w))
-    np.testing.assert_allclose(out.p_none, np.exp(-4.0))
+    np.testing.assert_allclose(out.p_none, np.exp(-(4.0 + 3.0)))  # w_a + w_d
     cond, none = dbmc(out.log_p_edge, out.log_p_none, edges[:, 1])
     j = edges[0, 1]
     mine = edges[:, 1] == j
-    by_hand = np.exp(-w[mine]) / (np.exp(-4.0) + np.exp(-w[mine]).sum())
+    by_hand = np.exp(-w[mine]) / (np.exp(-7.0) + np.exp(-w[mine]).sum())
     np.testing.assert_allclose(cond[mine], by_hand)
     np.testing.assert_allclose(np.bincount(edges[:, 1], cond, len(d)) + none, 1.0)
 
@@ -71,6 +71,51 @@ def test_assignment_sampling_top_k_weights_are_self_normalised():
     np.testing.assert_allclose(out.p_edge, expected, atol=1e-12)
 
 
+@pytest.mark.parametrize("method", ["sm", "fp"])
+@pytest.mark.parametrize("distance", [0.5, 3.0, 4.4, 6.0, 9.0])
+def test_isolated_pair_confidence_is_the_exact_posterior(method, distance):
+    """One mother, one daughter: P_{i|j} of sm/fp is the posterior of linking.
+
+    Brute force enumerates the two assignments (link: w; none: w_a + w_d).
+    """
+    tracker = DistanceTracker(sigma=2.0, appear_cost=3.0, disappear_cost=2.0, perturb_var=0.0)
+    m, d = np.array([[10.0, 10.0]]), np.array([[10.0, 10.0 + distance]])
+    edges = tracker.candidates(m, d)
+    out = pair_probabilities(method, tracker, m, d, edges, np.random.default_rng(0))
+    cond, _ = dbmc(out.log_p_edge, out.log_p_none, edges[:, 1])
+    p_link, _, sols = _exact_marginals(tracker, m, d, edges)
+    assert len(sols) == 2
+    np.testing.assert_allclose(cond, p_link, rtol=1e-12)
+    # and the MAP links exactly when that posterior exceeds 1/2
+    assert out.pred_edge[0] == (p_link[0] > 0.5)
+
+
+def _map_is_argmax_share(seed, n, spread):
+    rng = np.random.default_rng(seed)
+    mothers = rng.uniform(0, spread, (n, 2))
+    daughters = mothers + rng.normal(0, 2.0, mothers.shape)
+    daughters = daughters[rng.random(n) > 0.1]  # some mothers disappear
+    tracker = DistanceTracker(sigma=2.0, appear_cost=3.0, disappear_cost=3.0)
+    edges = tracker.candidates(mothers, daughters)
+    out = pair_probabilities("sm", tracker, mothers, daughters, edges, rng)
+    cond, none = dbmc(out.log_p_edge, out.log_p_none, edges[:, 1])
+    classes = np.full((len(daughters), len(edges) + 1), -1.0)
+    classes[edges[:, 1], np.arange(len(edges))] = cond
+    classes[:, -1] = none
+    argmax = classes.argmax(axis=1)
+    predicted = np.full(len(daughters), len(edges))
+    predicted[edges[out.pred_edge, 1]] = np.flatnonzero(out.pred_edge)
+    return (argmax == predicted).mean()
+
+
+def test_map_choice_is_the_dbmc_argmax_where_candidates_do_not_compete():
+    # cells 100 sigma apart: no competition, agreement must be exact
+    assert _map_is_argmax_share(0, 30, spread=6000.0) == 1.0
+    # crowded frames: competition makes some MAP choices differ from the argmax
+    crowded = np.mean([_map_is_argmax_share(s, 60, spread=60.0) for s in range(5)])
+    assert 0.8 < crowded <= 1.0
+
+
 def test_perturbation_methods_without_noise_reduce_to_their_base():
     tracker, m, d, edges = _frame(1)
     still = DistanceTracker(**{**tracker.__dict__, "perturb_var": 0.0})
@@ -86,7 +131,7 @@ def test_perturbation_methods_without_noise_reduce_to_their_base():
 
 def test_perturbation_is_seeded_and_frequencies_are_valid():
     tracker, m, d, edges = _frame(2)
-    noisy = DistanceTracker(**{**tracker.__dict__, "perturb_var": 4.0})
+    noisy = DistanceTracker(**{**tracker.__dict__, "perturb_var": 0.25})
     a = pair_probabilities("fpa", noisy, m, d, edges, np.random.default_rng(7), MethodParams(k=20))
     b = pair_probabilities("fpa", noisy, m, d, edges, np.random.default_rng(7), MethodParams(k=20))
     np.testing.assert_array_equal(a.p_edge, b.p_edge)
@@ -126,3 +171,36 @@ def test_factorised_sampling_sees_more_than_the_global_top_k():
         out = pair_probabilities(method, tracker, mothers, daughters, edges, rng, MethodParams(k=5, slack=None))
         err[method] = np.abs(out.p_edge - p_edge).sum()
     assert err["asf"] < err["as"]
+
+
+def test_perturbation_is_on_the_motion_scale():
+    """perturb_var is a variance in units of sigma^2: the same noise in sigma units
+    whatever the pixel size."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((20000, 2))
+    for sigma in (0.5, 8.0):
+        noise = DistanceTracker(sigma=sigma, perturb_var=0.1).perturb(x, rng)
+        assert noise.std() == pytest.approx(np.sqrt(0.1) * sigma, rel=0.02)
+
+
+def test_fpa_gives_probabilities_strictly_between_0_and_1_on_ambiguous_links():
+    # two mothers, two daughters each halfway between them: a real ambiguity
+    mothers = np.array([[0.0, 0.0], [0.0, 10.0]])
+    daughters = np.array([[0.0, 4.8], [0.0, 5.3]])
+    tracker = DistanceTracker(sigma=3.0, perturb_var=0.1)  # the paper's 0.1, in sigma^2
+    edges = tracker.candidates(mothers, daughters)
+    out = pair_probabilities("fpa", tracker, mothers, daughters, edges, np.random.default_rng(1),
+                             MethodParams(k=50))
+    assert ((out.p_edge > 0) & (out.p_edge < 1)).all()
+
+
+def test_method_registry_matches_the_config_schema():
+    import yaml
+
+    from conftest import ROOT
+    from uqtrack.uq import METHODS
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["methods"]["items"]["enum"] == list(METHODS)
+    for name, fn in METHODS.items():
+        assert "Eq." in fn.__doc__ or name == "asf", name  # each cites its equation

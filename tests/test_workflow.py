@@ -1,5 +1,6 @@
 """Real Snakemake runs through the actual Snakefile."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,6 +47,15 @@ def test_summary_and_figures(tiny_run):
     assert np.isfinite(ece).all() and (ece >= 0).all() and (ece <= 1).all()
     assert (summary["n_predicted_links"].values > 0).all()
     assert np.isfinite(summary["temperature"].values).all()
+    assert (summary["ece_lo"] <= summary["ece"] + 1e-12).all() and (summary["ece"] <= summary["ece_hi"] + 1e-12).all()
+    assert summary["ts_daughters_used"].values.min() > 0
+    fit = json.loads((tiny_run / "results/temperature/tiny/step1/distance/sm.json").read_text())
+    assert fit["fit_on"] == "predicted" and fit["daughters_used"] <= fit["daughters"]
+    assert fit["status"] in ("fitted", "no_data", "flat", "separable", "uninformative")
+    claims = (tiny_run / "results" / "claims.md").read_text()
+    assert all(f"## C{i}:" in claims for i in range(1, 7))
+    table = pd.read_csv(tiny_run / "results" / "claims.tsv", sep="\t")
+    assert set(table["verdict"]) <= {"holds", "does not hold", "undecided"}
     for name in ["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"]:
         for ext in ["png", "pdf"]:
             assert (tiny_run / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
@@ -54,14 +64,15 @@ def test_summary_and_figures(tiny_run):
 def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     run(snakemake_bin, tmp_path, TINY, cores=1)
     compared = 0
-    for sub in ["edges", "prepared", "temperature", "metrics", "figures"]:
+    for sub in ["edges", "prepared", "trackers", "temperature", "metrics", "figures"]:
         for a in sorted((tiny_run / "results" / sub).rglob("*")):
             # wall-clock times (and the figure drawn from them) differ by design
             if a.is_file() and a.name != "timings.tsv" and not a.name.startswith("compute_time"):
                 b = tmp_path / a.relative_to(tiny_run)
                 assert a.read_bytes() == b.read_bytes(), a
                 compared += 1
-    assert (tiny_run / "results/summary.nc").read_bytes() == (tmp_path / "results/summary.nc").read_bytes()
+    for name in ["summary.nc", "bootstrap.nc", "claims.md", "claims.tsv"]:
+        assert (tiny_run / "results" / name).read_bytes() == (tmp_path / "results" / name).read_bytes(), name
     timings = pd.read_csv(tmp_path / "results" / "timings.tsv", sep="\t")
     assert len(timings) == 8 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 2 methods
     assert compared > 20
@@ -106,9 +117,14 @@ def test_fluo_n2dh_sim_plus(tmp_path, snakemake_bin):
     run(snakemake_bin, tmp_path, config)
     summary = xr.load_dataset(tmp_path / "results" / "summary.nc")
     # `method` is also a keyword of .sel(), hence the dict
-    acc = summary["accuracy"].sel({"dataset": "Fluo-N2DH-SIM+", "tracker": "distance", "method": "sm"})
+    cell = summary.sel({"dataset": "Fluo-N2DH-SIM+", "tracker": "distance", "method": "sm"})
+    acc = cell["accuracy"]
     assert float(acc.sel(step=1)) >= 0.95
     assert float(acc.sel(step=10)) < float(acc.sel(step=1))
+    # appearance priced for the step: the MAP keeps linking (measured 0.026 vs 0.023)
+    share = cell["share_predicted_appearing"].sel(step=10) - cell["share_without_mother"].sel(step=10)
+    assert abs(float(share)) < 0.02
+    assert (tmp_path / "results" / "claims.md").stat().st_size > 1000
     ece = summary["ece"].values
     assert np.isfinite(ece).all() and (ece <= 1).all()
 

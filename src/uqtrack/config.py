@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from uqtrack import trackers
 from uqtrack.errors import InputError
 
 ROLES = ("calibration", "evaluation")
@@ -54,6 +55,11 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
         while error.context:
             error = jsonschema.exceptions.best_match(error.context)
         raise InputError(source, f"{_key_path(error)}: {_describe(error)}")
+    for name, entry in config["trackers"].items():
+        try:
+            trackers.check_entry(entry)
+        except ValueError as err:
+            raise InputError(source, f"trackers.{name}: {err}") from None
     for name, ds in config["datasets"].items():
         _check_split(ds, f"{source}", f"datasets.{name}")
         if "path" in ds and not ("download" in ds and not Path(ds["path"]).exists()):

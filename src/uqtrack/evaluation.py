@@ -1,6 +1,19 @@
-"""Judge one method's link probabilities: calibration and sparsification, raw and +TS."""
+"""Judge one method's link probabilities: calibration and sparsification, raw and +TS.
+
+Every statistic comes with a 95 % bootstrap interval from a two-stage bootstrap:
+a replicate redraws the evaluation's frame pairs with replacement (links of one
+frame are not independent, so they move together), then the daughters within each
+drawn pair (Poisson weights: a pair drawn ``c`` times gives each of its daughters a
+weight ``Poisson(c)``). The second stage keeps the interval honest where there are
+few frame pairs (at step 50 a sequence may have one); with many it is conservative.
+The draws depend only on the evaluation's daughters and the passed generator, so
+every method and tracker of one dataset and step sees the same replicates:
+differences between them (``+TS`` minus raw, one method minus another) are paired.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -12,33 +25,110 @@ from uqtrack.lineage import NO_MOTHER
 from uqtrack.tables import daughter_groups
 
 VARIANTS = ("raw", "ts")
+#: Statistics with bootstrap replicates (and intervals) per variant.
+BOOTSTRAPPED = ("ece", "accuracy", "mean_confidence", "mean_improvement_p", "mean_improvement_entropy")
+CONFIDENCE_LEVEL = 0.95
 
 
-def evaluate(table: pd.DataFrame, tau: float) -> xr.Dataset:
+def pair_keys(table: pd.DataFrame) -> list[str]:
+    """The columns naming a frame pair: ``part`` (where present), ``t``, ``t2``."""
+    return ["part", "t", "t2"] if "part" in table else ["t", "t2"]
+
+
+def bootstrap_weights(
+    pair_of_daughter: np.ndarray, n_pairs: int, n_boot: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Each daughter's weight in each of ``n_boot`` replicates (module docstring).
+
+    Parameters
+    ----------
+    pair_of_daughter : (n,) ndarray of int
+        The frame pair (``0 .. n_pairs - 1``) of each daughter.
+    n_pairs : int
+        Frame pairs, including those without daughters.
+    n_boot : int
+    rng : numpy.random.Generator
+
+    Yields
+    ------
+    (n,) ndarray of int
+        One replicate's weights (one at a time: large evaluations hold
+        ``n_boot x n`` numbers only briefly).
+    """
+    for _ in range(n_boot):
+        counts = rng.multinomial(n_pairs, np.full(n_pairs, 1.0 / n_pairs)) if n_pairs else np.zeros(0)
+        yield rng.poisson(counts[pair_of_daughter])
+
+
+def _statistics(conf, correct, entropy, weights=None) -> dict[str, float]:
+    if weights is None:
+        n = len(conf)
+        acc = correct.mean() if n else np.nan
+        mean_conf = conf.mean() if n else np.nan
+    else:
+        n = weights.sum()
+        acc = (weights * correct).sum() / n if n else np.nan
+        mean_conf = (weights * conf).sum() / n if n else np.nan
+    return {
+        "ece": metrics.ece(conf, correct, weights=weights),
+        "accuracy": acc,
+        "mean_confidence": mean_conf,
+        "mean_improvement_p": metrics.mean_sparsification_improvement(1 - conf, correct, weights=weights),
+        "mean_improvement_entropy": metrics.mean_sparsification_improvement(entropy, correct, weights=weights),
+    }
+
+
+def evaluate(
+    table: pd.DataFrame,
+    tau: float,
+    daughters: pd.DataFrame | None = None,
+    n_boot: int = 0,
+    rng: np.random.Generator | None = None,
+) -> xr.Dataset:
     """Metrics of the predicted links in ``table``, raw and temperature-scaled.
 
     Parameters
     ----------
     table : DataFrame
-        Per-class edge table (see :mod:`uqtrack.tables`) of the evaluation data.
+        Per-class edge table with ``true`` (:func:`uqtrack.tables.join_truth`) of
+        the evaluation data.
     tau : float
-        Temperature fitted on the calibration data.
+        Exponent fitted on the calibration data (``P^tau``, Eq. 20).
+    daughters : DataFrame, optional
+        Every daughter of the evaluation (columns :func:`pair_keys` + ``daughter``,
+        e.g. the truth table), the bootstrap's units; frame pairs without daughters
+        are listed with ``daughter = 0``. Default: the table's daughters.
+    n_boot : int
+        Bootstrap replicates (0: no intervals).
+    rng : numpy.random.Generator
+        Draws the replicates; required when ``n_boot > 0``.
 
     Returns
     -------
     xarray.Dataset
-        Scalars with dim ``ts`` (``raw``, ``ts``), reliability data with dims
-        ``(ts, bin)``, sparsification curves with dims ``(ts, q)``, and counts that
-        do not depend on the variant.
+        Scalars with dim ``ts`` (``raw``, ``ts``) and, for :data:`BOOTSTRAPPED`,
+        ``<name>_lo`` / ``<name>_hi`` and replicates ``boot_<name>`` (dims ``ts,
+        replicate``); reliability data with dims ``(ts, bin)``, sparsification
+        curves with dims ``(ts, q)``, and counts that do not depend on the variant.
     """
     groups = daughter_groups(table)
     logp = table["logp"].to_numpy()
     true = table["true"].to_numpy()
-    pred = table["pred"].to_numpy()
     link = table["mother"].to_numpy() != NO_MOTHER
-    judged = pred & link  # the predicted edges; predicted appearances are not judged
+    judged = table["pred"].to_numpy() & link  # predicted appearances are not judged
     correct = true[judged].astype(float)
-    q = metrics.SPARSIFICATION_FRACTIONS
+    keys = pair_keys(table)
+    if daughters is None:
+        daughters = table[keys + ["daughter"]]
+    units = daughters[keys + ["daughter"]].drop_duplicates().sort_values(keys + ["daughter"], ignore_index=True)
+    pair_of_unit = units.groupby(keys, sort=False).ngroup().to_numpy()
+    unit_of_link = pd.MultiIndex.from_frame(units).get_indexer(
+        pd.MultiIndex.from_frame(table.loc[judged, keys + ["daughter"]])
+    )
+    if (unit_of_link < 0).any():
+        raise ValueError("the edge table has daughters that `daughters` does not list")
+    n_pairs = int(pair_of_unit.max()) + 1 if len(units) else 0
+    draws = [w[unit_of_link] for w in bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng)] if n_boot else []
 
     per_variant: dict[str, list] = {}
     for variant in VARIANTS:
@@ -46,35 +136,48 @@ def evaluate(table: pd.DataFrame, tau: float) -> xr.Dataset:
         conf = np.clip(p_cond[judged], 0.0, 1.0)
         entropy = metrics.entropy(p_cond, groups)[groups[judged]] if len(groups) else conf
         rel = metrics.reliability(conf, correct)
-        values = {
-            "ece": metrics.ece(conf, correct),
-            "mean_confidence": conf.mean() if len(conf) else np.nan,
-            "mean_improvement_p": metrics.mean_sparsification_improvement(1 - conf, correct),
-            "mean_improvement_entropy": metrics.mean_sparsification_improvement(entropy, correct),
-            "ause_p": metrics.ause(1 - conf, correct),
-            "ause_entropy": metrics.ause(entropy, correct),
-            "reliability_count": rel["count"],
-            "reliability_confidence": rel["mean_confidence"],
-            "reliability_accuracy": rel["accuracy"],
-            "sparsification_p": metrics.sparsification(1 - conf, correct),
-            "sparsification_entropy": metrics.sparsification(entropy, correct),
-        }
+        values: dict = _statistics(conf, correct, entropy)
+        replicates = [_statistics(conf, correct, entropy, w) for w in draws]
+        alpha = (1 - CONFIDENCE_LEVEL) / 2
+        for name in BOOTSTRAPPED:
+            boot = np.array([r[name] for r in replicates], dtype=float)
+            values[f"boot_{name}"] = boot
+            ok = boot[np.isfinite(boot)]
+            values[f"{name}_lo"] = np.quantile(ok, alpha) if len(ok) else np.nan
+            values[f"{name}_hi"] = np.quantile(ok, 1 - alpha) if len(ok) else np.nan
+        values.update(
+            ause_p=metrics.ause(1 - conf, correct),
+            ause_entropy=metrics.ause(entropy, correct),
+            reliability_count=rel["count"],
+            reliability_confidence=rel["mean_confidence"],
+            reliability_accuracy=rel["accuracy"],
+            sparsification_p=metrics.sparsification(1 - conf, correct),
+            sparsification_entropy=metrics.sparsification(entropy, correct),
+        )
         for name, value in values.items():
             per_variant.setdefault(name, []).append(value)
 
     def dims(name: str) -> tuple[str, ...]:
         if name.startswith("reliability_"):
             return ("ts", "bin")
+        if name.startswith("boot_"):
+            return ("ts", "replicate")
         return ("ts", "q") if name.startswith("sparsification_") else ("ts",)
 
     data = {name: (dims(name), np.asarray(vals, dtype=float)) for name, vals in per_variant.items()}
+    for name in ("accuracy", "accuracy_lo", "accuracy_hi"):  # scaling moves no prediction
+        data[name] = ((), data[name][1][0])
     data["oracle_sparsification"] = (("q",), metrics.oracle_sparsification(correct))
-    data["temperature"] = ((), float(tau))
     data.update({name: ((), value) for name, value in counts(table, judged).items()})
     edges = np.linspace(0, 1, metrics.N_BINS + 1)
     return xr.Dataset(
         data,
-        coords={"ts": list(VARIANTS), "bin": (edges[:-1] + edges[1:]) / 2, "q": q},
+        coords={
+            "ts": list(VARIANTS),
+            "bin": (edges[:-1] + edges[1:]) / 2,
+            "q": metrics.SPARSIFICATION_FRACTIONS,
+            "replicate": np.arange(len(draws)),
+        },
     )
 
 
@@ -89,15 +192,23 @@ def counts(table: pd.DataFrame, judged: np.ndarray) -> dict[str, float]:
     reached = np.bincount(groups[~is_none], weights=true[~is_none], minlength=n_daughters)
     sizes = np.bincount(groups, minlength=n_daughters)
     n_correct = int(true[judged].sum())
+    n_judged = int(judged.sum())
+    # classes of probability 0 stay 0 under every temperature: a judged link whose
+    # daughter has no other class of P > 0 keeps P = 1, one of P = 0 keeps 0
+    finite = np.isfinite(table["logp"].to_numpy())
+    alive = np.bincount(groups, weights=finite, minlength=n_daughters)[groups]
+    fixed_one = judged & finite & (alive == 1)
+    fixed_zero = judged & ~finite
     return {
         "n_daughters": n_daughters,
         # valid, just awkward: nothing to choose but "appears"
         "n_without_candidates": int((sizes == 1).sum()),
-        "n_predicted_links": int(judged.sum()),
-        "accuracy": n_correct / int(judged.sum()) if judged.any() else np.nan,
+        "n_predicted_links": n_judged,
         # correct predicted links per true link: what "appearing" predictions cost
         "link_recall": n_correct / n_linked if n_linked else np.nan,
         "share_predicted_appearing": float(table["pred"].to_numpy()[is_none].mean()) if n_daughters else np.nan,
         "share_without_mother": float(1 - with_mother.mean()) if n_daughters else np.nan,
         "candidate_recall": float(reached.sum() / n_linked) if n_linked else np.nan,
+        "share_confidence_one": float(fixed_one.sum() / n_judged) if n_judged else np.nan,
+        "share_confidence_zero": float(fixed_zero.sum() / n_judged) if n_judged else np.nan,
     }

@@ -90,6 +90,26 @@ def true_links(
     )
 
 
+def sequence_frames(stats: dict) -> list[int]:
+    """Every frame number of a sequence, empty frames included, from its ``stats.json``."""
+    missing = set(stats.get("missing_frame_numbers", []))
+    return [f for f in range(stats["first_frame"], stats["last_frame"] + 1) if f not in missing]
+
+
+def mean_squared_displacement(links: pd.DataFrame, detections: pd.DataFrame) -> float:
+    """Mean ``||x_daughter - x_mother||^2`` (pixels^2) over the true links of ``links``.
+
+    Divisions included: it is what the tracker has to bridge at this step.
+    """
+    linked = links[links["mother"] != NO_MOTHER]
+    if len(linked) == 0:
+        return float("nan")
+    pos = detections.set_index(["frame", "label"])[["y", "x"]]
+    before = pos.loc[list(zip(linked["t"], linked["mother"]))].to_numpy()
+    after = pos.loc[list(zip(linked["t2"], linked["daughter"]))].to_numpy()
+    return float(((after - before) ** 2).sum(axis=1).mean())
+
+
 def link_stats(links: pd.DataFrame, max_daughters: int = 2) -> dict[str, int]:
     """Counts that say how hard a step is and what the model cannot reach.
 

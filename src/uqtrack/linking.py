@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 import zlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from uqtrack.tables import empty_table, pair_table
-from uqtrack.uq import MethodParams, pair_probabilities
+from uqtrack.trackers import Frame, Tracker
+from uqtrack.uq import METHODS, MethodParams, make_pair
 
 log = logging.getLogger("uqtrack")
 
@@ -25,26 +27,28 @@ def pair_rng(seed: int, key: str, t: int) -> np.random.Generator:
 
 
 def link_sequence(
-    detections: pd.DataFrame,
-    links: pd.DataFrame,
-    tracker,
+    frame: Callable[[int], Frame],
+    pairs: Sequence[tuple[int, int]],
+    tracker: Tracker,
     method: str,
     params: MethodParams,
     seed: tuple[int, str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-class edge table and per-pair timings of one sequence at one step.
 
+    Needs no ground truth: truth is joined where metrics need it
+    (:func:`uqtrack.tables.join_truth`).
+
     Parameters
     ----------
-    detections : DataFrame
-        ``frame, label, y, x, ...`` of every cell.
-    links : DataFrame
-        ``t, t2, daughter, mother``: every daughter of every frame pair and its true
-        mother (see :func:`uqtrack.lineage.true_links`).
-    tracker
-        A cost model (see :mod:`uqtrack.trackers`).
+    frame : callable
+        ``t -> Frame`` (see :func:`uqtrack.frames.frame_source`).
+    pairs : sequence of (t, t2)
+        The frame pairs to link (see :func:`uqtrack.lineage.frame_pairs`).
+    tracker : Tracker
+        Priced for this step (see :func:`uqtrack.trackers.make_tracker`).
     method : str
-        Uncertainty method (see :mod:`uqtrack.uq`).
+        Uncertainty method (see :data:`uqtrack.uq.METHODS`).
     params : MethodParams
     seed : (int, str)
         Config seed and a key naming the job.
@@ -56,33 +60,27 @@ def link_sequence(
     timings : DataFrame
         ``t, t2, mothers, daughters, edges, seconds`` per frame pair.
     """
-    cells = {f: g.sort_values("label") for f, g in detections.groupby("frame")}
-    none = detections.iloc[:0]
     tables, timings = [], []
-    pairs = links.groupby(["t", "t2"], sort=True)
     started = time.perf_counter()
-    for n, ((t, t2), truth) in enumerate(pairs, start=1):
-        mothers, daughters = cells.get(t, none), cells.get(t2, none)
-        truth = truth.set_index("daughter")["mother"]
-        true_mother = truth.loc[daughters["label"].to_numpy()].to_numpy()
+    for n, (t, t2) in enumerate(pairs, start=1):
+        mothers, daughters = frame(int(t)), frame(int(t2))
+        tic = time.perf_counter()  # the tracker's own work counts: a model's costs are not free
         fm, fd = tracker.features(mothers), tracker.features(daughters)
         edges = tracker.candidates(fm, fd)
-        tic = time.perf_counter()
-        probs = pair_probabilities(
-            method, tracker, fm, fd, edges, pair_rng(seed[0], seed[1], int(t)), params
-        )
+        pair = make_pair(tracker, fm, fd, edges, pair_rng(seed[0], seed[1], int(t)), params)
+        probs = METHODS[method](pair)
         seconds = time.perf_counter() - tic
         tables.append(
             pair_table(
                 int(t), int(t2),
-                mothers["label"].to_numpy(), daughters["label"].to_numpy(),
-                edges, tracker.costs(fm, fd, edges), probs, true_mother,
-                tracker.appear_cost,
+                mothers.cells["label"].to_numpy(), daughters.cells["label"].to_numpy(),
+                edges, pair.problem.costs, probs,
+                tracker.appear_cost + tracker.disappear_cost,
             )
         )
-        timings.append((t, t2, len(fm), len(fd), len(edges), seconds))
-        if n % 25 == 0 or n == pairs.ngroups:
-            log.info("%s: %d/%d frame pairs, %.1f s", method, n, pairs.ngroups,
+        timings.append((t, t2, len(mothers.cells), len(daughters.cells), len(edges), seconds))
+        if n % 25 == 0 or n == len(pairs):
+            log.info("%s: %d/%d frame pairs, %.1f s", method, n, len(pairs),
                      time.perf_counter() - started)
     table = pd.concat(tables, ignore_index=True) if tables else empty_table()
     cols = ["t", "t2", "mothers", "daughters", "edges", "seconds"]

@@ -1,4 +1,9 @@
-"""One labelled summary of the whole grid: dataset x step x tracker x method x ts."""
+"""One labelled summary of the whole grid: dataset x step x tracker x method x ts.
+
+``results/summary.nc`` holds the statistics and their 95 % bootstrap intervals;
+the bootstrap replicates themselves (``boot_*``, dim ``replicate``) go to
+``results/bootstrap.nc``, which the claims check reads for paired differences.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import xarray as xr
+
+from uqtrack.calibration import STATUSES
 
 GRID_DIMS = ("dataset", "step", "tracker", "method")
 
@@ -24,8 +31,19 @@ def combine(cells: Sequence[xr.Dataset], grid: Sequence[dict[str, Any]]) -> xr.D
     order = {dim: list(dict.fromkeys(w[dim] for w in grid)) for dim in GRID_DIMS}
     order["step"] = sorted(order["step"])
     summary = summary.reindex(order)
+    if "ts_status" in summary:
+        summary["ts_status"].attrs.update(
+            flag_values=list(range(len(STATUSES))), flag_meanings=" ".join(STATUSES)
+        )
     summary.attrs["description"] = (
         "uqtrack metrics: ECE, sparsification and counts per dataset, subsampling "
-        "step, tracker, method and temperature scaling (ts: raw | ts)"
+        "step, tracker, method and temperature scaling (ts: raw | ts); <name>_lo and "
+        "<name>_hi bound a 95 % bootstrap interval over evaluation frame pairs"
     )
     return summary
+
+
+def split_replicates(summary: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset]:
+    """``(summary without replicates, the replicates)``."""
+    boot = [name for name in summary.data_vars if "replicate" in summary[name].dims]
+    return summary.drop_vars(boot + ["replicate"], errors="ignore"), summary[boot]

@@ -1,12 +1,12 @@
 """The per-class edge table: one row per class of every daughter.
 
 A daughter's classes are its candidate mothers plus "no mother" (``mother == 0``).
-Columns: ``t, t2, daughter, mother`` (CTC labels), ``cost`` (``w_ij``; ``w_a`` on the
-"no mother" row), ``logp`` (log of the unnormalised ``P_ij`` / ``P_none_j``; ``-inf`` for a class a
-sampling method never saw), ``p_cond``
-(``P_{i|j}`` after DBMC), ``pred`` (in the judged prediction; on the "no mother"
-row: predicted to appear) and ``true`` (the true class; a daughter whose true
-mother was not a candidate has no true row).
+Columns: ``t, t2, daughter, mother`` (CTC labels), ``cost`` (``w_ij``; on the "no
+mother" row ``w_a + w_d``, the price of not linking), ``logp`` (log of the
+unnormalised ``P_ij`` / ``P_none_j``; ``-inf`` for a class a sampling method never
+saw), ``p_cond`` (``P_{i|j}`` after DBMC) and ``pred`` (in the judged prediction; on
+the "no mother" row: predicted to appear). Tracking needs no ground truth;
+:func:`join_truth` adds ``true`` (the true class) where metrics need it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from uqtrack.errors import InputError
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.uq import PairProbabilities, dbmc
 
-COLUMNS = ["t", "t2", "daughter", "mother", "cost", "logp", "p_cond", "pred", "true"]
+COLUMNS = ["t", "t2", "daughter", "mother", "cost", "logp", "p_cond", "pred"]
 
 
 def pair_table(
@@ -28,8 +29,7 @@ def pair_table(
     edges: np.ndarray,
     costs: np.ndarray,
     probs: PairProbabilities,
-    true_mother: np.ndarray,
-    appear_cost: float,
+    unlinked_cost: float,
 ) -> pd.DataFrame:
     """Rows for every class of every daughter of frame pair ``(t, t2)``."""
     n_d = len(daughter_labels)
@@ -42,19 +42,52 @@ def pair_table(
             "t2": np.full(len(mother), t2, dtype=np.int64),
             "daughter": daughter_labels[daughter_idx].astype(np.int64),
             "mother": mother.astype(np.int64),
-            "cost": np.concatenate([costs, np.full(n_d, float(appear_cost))]),
+            "cost": np.concatenate([costs, np.full(n_d, float(unlinked_cost))]),
             "logp": np.concatenate([probs.log_p_edge, probs.log_p_none]),
             "p_cond": np.concatenate([p_cond, p_none_cond]),
             "pred": np.concatenate([probs.pred_edge, probs.pred_none]),
-            "true": mother == true_mother[daughter_idx],
         }
     )
     return table.sort_values(["daughter", "mother"], kind="stable", ignore_index=True)
 
 
 def empty_table() -> pd.DataFrame:
-    dtypes = {"cost": float, "logp": float, "p_cond": float, "pred": bool, "true": bool}
+    dtypes = {"cost": float, "logp": float, "p_cond": float, "pred": bool}
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, np.int64)) for c in COLUMNS})
+
+
+def join_truth(table: pd.DataFrame, truth: pd.DataFrame, source: str = "edge table") -> pd.DataFrame:
+    """``table`` with a column ``true``: is the row's class the daughter's true one?
+
+    Parameters
+    ----------
+    table : DataFrame
+        Edge table (optionally with a ``part`` column, see :func:`uqtrack.splits.gather`).
+    truth : DataFrame
+        ``t, t2, daughter, mother`` (and ``part`` where ``table`` has one): every
+        daughter's true mother (:func:`uqtrack.lineage.true_links`).
+
+    Raises
+    ------
+    InputError
+        A daughter of the edge table has no row in the truth (the two come from
+        different data).
+    """
+    keys = ["part", "t", "t2", "daughter"] if "part" in table else ["t", "t2", "daughter"]
+    true_mother = truth.set_index(keys)["mother"]
+    idx = pd.MultiIndex.from_frame(table[keys])
+    pos = true_mother.index.get_indexer(idx)
+    if (pos < 0).any():
+        row = table.iloc[int(np.flatnonzero(pos < 0)[0])]
+        raise InputError(
+            source,
+            f"daughter {int(row['daughter'])} of frame pair ({int(row['t'])}, {int(row['t2'])})"
+            " has no true mother in the ground truth: the tracking and the truth disagree;"
+            " rerun both from the same data",
+        )
+    out = table.copy()
+    out["true"] = table["mother"].to_numpy() == true_mother.to_numpy()[pos]
+    return out
 
 
 def daughter_groups(table: pd.DataFrame) -> np.ndarray:

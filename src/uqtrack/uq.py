@@ -1,46 +1,44 @@
-"""Link probabilities for one frame pair, per uncertainty method (paper Table 1).
+"""Link probabilities for one frame pair, one function per uncertainty method.
 
-Every method returns, for the candidate edges ``E`` and daughters ``D`` of a frame
-pair, an unnormalised probability for each edge (``P_ij``) and for each daughter's
-"no mother" class (``P_none_j``), plus the prediction that is judged:
+Each method returns, for the candidate edges ``E`` and daughters ``D`` of a frame
+pair, an unnormalised probability per edge (``P_ij``) and per daughter's "no mother"
+class (``P_none_j``), and the prediction that is judged (paper Table 1):
 
-======  ==========================================  ======================
-method  P_ij                                        prediction
-======  ==========================================  ======================
-sm      exp(-w_ij)                                  MAP of w
-fp      exp(-mean_k w_ij^(k)), K perturbed features  MAP of the mean cost
-fpa     share of the K perturbed MAPs holding (i,j)  MAP of w
-as      sum_k 1{(i,j) in A_k} p_k over the top-K     MAP of w
-asf     as, but K solutions per component            MAP of w
-======  ==========================================  ======================
+======  ==============================================  =====================  =========
+method  P_ij                                            prediction             paper
+======  ==============================================  =====================  =========
+sm      exp(-w_ij)                                      MAP of w               Eq. 15
+fp      exp(-mean_k w^(k)_ij), K perturbed cost draws   MAP of the mean cost   Eq. 13
+fpa     share of the K perturbed MAPs holding (i, j)    MAP of w               Eq. 12
+as      sum_k 1{(i,j) in A_k} p_k over the top-K        MAP of w               Eq. 10
+asf     as, with K solutions per connected component    MAP of w               (ours)
+======  ==============================================  =====================  =========
 
-``P_none_j`` is ``exp(-w_a)`` for ``sm``/``fp`` and the probability mass of ``j``
-appearing for the assignment-based methods. Daughter-based mother classification
-(DBMC) then normalises over each daughter's classes: ``P_{i|j} = P_ij / (P_none_j +
-sum_k P_kj)``.
+The "no mother" class. For the sampling methods (``fpa``, ``as``, ``asf``) it is the
+probability mass of ``j`` appearing. For ``sm`` and ``fp`` it is priced as in the
+assignment it explains: not linking ``j`` costs its appearance ``w_a`` and, for a
+mother left without daughters, that mother's disappearance ``w_d``, so
+``P_none_j = exp(-(w_a + w_d))``. On an isolated mother-daughter pair this makes
+``P_{i|j}`` the exact posterior of linking versus not linking, and the MAP's choice
+the argmax of each daughter's class distribution wherever candidates do not compete
+(a mother's second daughter, after a division, only saves ``w_a``).
+
+Daughter-based mother classification (DBMC, Eq. 16-17) normalises over each
+daughter's classes: ``P_{i|j} = P_ij / (P_none_j + sum_k P_kj)`` (:func:`dbmc`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 
 from uqtrack import assignment
 from uqtrack.assignment import Problem
 from uqtrack.calibration import scaled
-
-METHODS = ("sm", "fp", "fpa", "as", "asf")
-
-
-class Tracker(Protocol):
-    appear_cost: float
-    disappear_cost: float
-
-    def costs(self, mothers: np.ndarray, daughters: np.ndarray, edges: np.ndarray) -> np.ndarray: ...
-
-    def perturb(self, features: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
+from uqtrack.trackers import Tracker
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,43 @@ class MethodParams:
     max_daughters: int = 2
 
 
+@dataclass(frozen=True)
+class Pair:
+    """One frame pair as a method sees it: the tracker, its features, the problem."""
+
+    tracker: Tracker
+    mothers: Any  # the tracker's features of the cells at t
+    daughters: Any  # ... and at t'
+    problem: Problem  # candidate edges, costs w, prices, capacity
+    rng: np.random.Generator  # the only source of randomness
+    params: MethodParams
+
+    @property
+    def n_edges(self) -> int:
+        return self.problem.n_edges
+
+    @property
+    def n_daughters(self) -> int:
+        return self.problem.n_daughters
+
+    def solve_map(self, costs: np.ndarray | None = None) -> np.ndarray:
+        """Each daughter's choice in the MAP of ``costs`` (default: the tracker's)."""
+        problem = self.problem if costs is None else replace(self.problem, costs=costs)
+        return assignment.solve_map(problem).choice
+
+    def sampled_costs(self) -> list[np.ndarray]:
+        """K perturbed cost draws of the tracker, edges fixed."""
+        edges = self.problem.edges
+        return [
+            self.tracker.sample_costs(self.mothers, self.daughters, edges, self.rng)
+            for _ in range(self.params.k)
+        ]
+
+    def log_p_unlinked(self) -> np.ndarray:
+        """``log P_none_j = -(w_a + w_d)`` for every daughter (module docstring)."""
+        return np.full(self.n_daughters, -(self.problem.appear_cost + self.problem.disappear_cost))
+
+
 def _masks(choice: np.ndarray, n_edges: int) -> tuple[np.ndarray, np.ndarray]:
     pred_edge = np.zeros(n_edges, dtype=bool)
     pred_edge[choice[choice >= 0]] = True
@@ -104,90 +139,57 @@ def solution_weights(costs: np.ndarray) -> np.ndarray:
     return w / w.sum()
 
 
-def pair_probabilities(
-    method: str,
-    tracker: Tracker,
-    mothers: np.ndarray,
-    daughters: np.ndarray,
-    edges: np.ndarray,
-    rng: np.random.Generator,
-    params: MethodParams = MethodParams(),
-) -> PairProbabilities:
-    """Edge and "no mother" probabilities of one frame pair under ``method``.
+def softmax(pair: Pair) -> PairProbabilities:
+    """``sm``: ``P_ij = exp(-w_ij)``, ``P_none_j = exp(-(w_a + w_d))`` (paper Eq. 15)."""
+    choice = pair.solve_map()
+    return PairProbabilities(-pair.problem.costs, pair.log_p_unlinked(), *_masks(choice, pair.n_edges))
 
-    Parameters
-    ----------
-    method : {"sm", "fp", "fpa", "as", "asf"}
-    tracker : Tracker
-        Prices edges and perturbs features.
-    mothers, daughters : ndarray
-        The tracker's features of the cells at ``t`` and ``t'``.
-    edges : (E, 2) ndarray of int
-        Candidate edges ``(mother, daughter)``, fixed across perturbations.
-    rng : numpy.random.Generator
-        The only source of randomness (``fp`` and ``fpa``).
-    params : MethodParams
-    """
-    n_m, n_d, n_e = len(mothers), len(daughters), len(edges)
-    w = tracker.costs(mothers, daughters, edges)
-    problem = Problem(
-        n_mothers=n_m,
-        n_daughters=n_d,
-        edges=edges,
-        costs=w,
-        appear_cost=float(tracker.appear_cost),
-        disappear_cost=float(tracker.disappear_cost),
-        max_daughters=params.max_daughters,
+
+def feature_perturbation(pair: Pair) -> PairProbabilities:
+    """``fp``: softmax of the mean of K perturbed costs; judged: its MAP (Eq. 13)."""
+    w_mean = np.mean(pair.sampled_costs(), axis=0) if pair.n_edges else pair.problem.costs
+    choice = pair.solve_map(w_mean)
+    return PairProbabilities(-w_mean, pair.log_p_unlinked(), *_masks(choice, pair.n_edges))
+
+
+def perturbation_assignment(pair: Pair) -> PairProbabilities:
+    """``fpa``: how often each edge is in the MAP of K perturbed costs (Eq. 12)."""
+    choices = [pair.solve_map(w_k) for w_k in pair.sampled_costs()]
+    k = pair.params.k
+    counts_edge, counts_none = _marginals(choices, np.ones(k), pair.n_edges, pair.n_daughters)
+    pred = pair.solve_map()
+    return PairProbabilities.from_frequencies(
+        counts_edge / k, counts_none / k, *_masks(pred, pair.n_edges)  # exact frequencies
     )
-    neg_appear = np.full(n_d, -float(tracker.appear_cost))
-
-    if method == "sm":
-        pred = assignment.solve_map(problem)
-        return PairProbabilities(-w, neg_appear, *_masks(pred.choice, n_e))
-
-    if method in ("fp", "fpa"):
-        samples = [
-            tracker.costs(tracker.perturb(mothers, rng), tracker.perturb(daughters, rng), edges)
-            for _ in range(params.k)
-        ]
-        if method == "fp":
-            w_mean = np.mean(samples, axis=0) if n_e else w
-            pred = assignment.solve_map(replace(problem, costs=w_mean))
-            return PairProbabilities(-w_mean, neg_appear, *_masks(pred.choice, n_e))
-        choices = [assignment.solve_map(replace(problem, costs=w_k)).choice for w_k in samples]
-        counts_edge, counts_none = _marginals(choices, np.ones(params.k), n_e, n_d)
-        p_edge, p_none = counts_edge / params.k, counts_none / params.k  # exact frequencies
-        pred = assignment.solve_map(problem)
-        return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(pred.choice, n_e))
-
-    if method == "as":
-        solutions = assignment.top_k(problem, params.k, method=params.topk)
-        weights = solution_weights(np.array([s.cost for s in solutions]))
-        p_edge, p_none = _marginals([s.choice for s in solutions], weights, n_e, n_d)
-        return PairProbabilities.from_frequencies(
-            p_edge, p_none, *_masks(solutions[0].choice, n_e)
-        )
-
-    if method == "asf":
-        return _factorised_sampling(problem, params.k, params.slack)
-
-    raise ValueError(f"unknown method {method!r}; known: {METHODS}")
 
 
-def _factorised_sampling(problem: Problem, k: int, slack: float | None) -> PairProbabilities:
-    """Assignment sampling with ``k`` solutions per connected component.
+def assignment_sampling(pair: Pair) -> PairProbabilities:
+    """``as``: edge marginals over the exact top-K assignments of the frame (Eq. 10).
+
+    ``p_k`` is ``exp(-cost(A_k))`` self-normalised over the K; the judged prediction
+    is the MAP, ``A_1``.
+    """
+    solutions = assignment.top_k(pair.problem, pair.params.k, method=pair.params.topk)
+    weights = solution_weights(np.array([s.cost for s in solutions]))
+    p_edge, p_none = _marginals([s.choice for s in solutions], weights, pair.n_edges, pair.n_daughters)
+    return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(solutions[0].choice, pair.n_edges))
+
+
+def factorised_assignment_sampling(pair: Pair) -> PairProbabilities:
+    """``asf``: assignment sampling with the top-K of each connected component.
 
     The posterior factorises exactly over the components of the candidate graph, so
-    each component's marginals come from its own top-``k``; a global top-``k`` sees
-    only ``k`` of the (product of component counts) joint solutions. Nearest-
+    each component's marginals come from its own top-``K``; a global top-``K`` sees
+    only ``K`` of the (product of component counts) joint solutions. Nearest-
     neighbour candidates make one giant component; edges that occur in no assignment
     within ``slack`` of the MAP (weight below ``exp(-slack)`` of the MAP's) are
     dropped first, which splits it (see :func:`assignment.per_component_top_k`).
     """
-    n_e, n_d = len(problem.edges), problem.n_daughters
+    problem = pair.problem
+    n_e, n_d = problem.n_edges, problem.n_daughters
     p_edge, p_none = np.zeros(n_e), np.ones(n_d)  # daughters outside components appear
     pred_choice = np.full(n_d, -1, dtype=np.int64)
-    for comp in assignment.per_component_top_k(problem, k, slack):
+    for comp in assignment.per_component_top_k(problem, pair.params.k, pair.params.slack):
         weights = solution_weights(comp.costs)
         p_none[comp.daughters] = 0.0
         for choice, weight in zip(comp.choices, weights):
@@ -197,10 +199,73 @@ def _factorised_sampling(problem: Problem, k: int, slack: float | None) -> PairP
     return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(pred_choice, n_e))
 
 
+#: The uncertainty methods by config name; the config schema's list is checked against it.
+METHODS: dict[str, Callable[[Pair], PairProbabilities]] = {
+    "sm": softmax,
+    "fp": feature_perturbation,
+    "fpa": perturbation_assignment,
+    "as": assignment_sampling,
+    "asf": factorised_assignment_sampling,
+}
+
+
+def pair_probabilities(
+    method: str,
+    tracker: Tracker,
+    mothers: Any,
+    daughters: Any,
+    edges: np.ndarray,
+    rng: np.random.Generator,
+    params: MethodParams = MethodParams(),
+) -> PairProbabilities:
+    """Edge and "no mother" probabilities of one frame pair under ``method``.
+
+    Parameters
+    ----------
+    method : str
+        A key of :data:`METHODS`.
+    tracker : Tracker
+        Prices edges, appearance and disappearance, and draws perturbed costs.
+    mothers, daughters
+        The tracker's features of the cells at ``t`` and ``t'``.
+    edges : (E, 2) ndarray of int
+        Candidate edges ``(mother, daughter)``, fixed across perturbations.
+    rng : numpy.random.Generator
+        The only source of randomness (``fp`` and ``fpa``).
+    params : MethodParams
+    """
+    try:
+        compute = METHODS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}") from None
+    return compute(make_pair(tracker, mothers, daughters, edges, rng, params))
+
+
+def make_pair(
+    tracker: Tracker,
+    mothers: Any,
+    daughters: Any,
+    edges: np.ndarray,
+    rng: np.random.Generator,
+    params: MethodParams = MethodParams(),
+) -> Pair:
+    """The :class:`Pair` of :func:`pair_probabilities` (prices the edges once)."""
+    problem = Problem(
+        n_mothers=len(mothers),
+        n_daughters=len(daughters),
+        edges=edges,
+        costs=tracker.costs(mothers, daughters, edges),
+        appear_cost=float(tracker.appear_cost),
+        disappear_cost=float(tracker.disappear_cost),
+        max_daughters=params.max_daughters,
+    )
+    return Pair(tracker, mothers, daughters, problem, rng, params)
+
+
 def dbmc(
     log_p_edge: np.ndarray, log_p_none: np.ndarray, edge_daughter: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Daughter-based mother classification: normalise over each daughter's classes.
+    """Daughter-based mother classification (paper Eq. 16-17).
 
     ``P_{i|j} = P_ij / (P_none_j + sum_k P_kj)``, computed from log-probabilities
     (a softmax per daughter) so that underflowing ``exp(-w)`` cannot divide 0 by 0.

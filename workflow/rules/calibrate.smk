@@ -3,7 +3,16 @@
 
 rule temperature:
     input:
-        edges_of("calibration"),
+        edges=edges_of("calibration"),
+        truth=per_sequence(
+            "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
+        ),
+        truth_parts=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
+        ),
+        detections=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
+        ),
     output:
         "results/temperature/{dataset}/step{step}/{tracker}/{method}.json",
     log:

@@ -24,11 +24,12 @@ FIGURES = expand(
     name=["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"],
     ext=["png", "pdf"],
 )
+CLAIMS = ["results/claims.md", "results/claims.tsv"]
 
 
 wildcard_constraints:
     dataset="|".join(map(re.escape, DATASETS)),
-    tracker="|".join(TRACKERS),
+    tracker="|".join(map(re.escape, TRACKERS)),
     method="|".join(METHODS),
     step=r"\d+",
     seq=r"[A-Za-z0-9_.-]+",
@@ -52,6 +53,27 @@ def raw_input(wildcards):
     if cfg.local_path(ds) is not None:
         return f"{raw_dir(wildcards.dataset)}/{wildcards.seq}_GT/TRA/man_track.txt"
     return raw_dir(wildcards.dataset)
+
+
+def sequence_data(dataset, seq):
+    """Where a sequence's label masks and raw images are (for trackers that read them)."""
+    root = raw_dir(dataset)
+    return {"masks": f"{root}/{seq}_GT/TRA", "images": f"{root}/{seq}"}
+
+
+def tracker_config(name):
+    """A tracker's config entry with its type spelled out."""
+    return {"type": "distance", **config["trackers"][name]}
+
+
+def per_part(role, pattern):
+    """`pattern` for each calibration or evaluation part (a sequence may recur)."""
+
+    def inputs(wildcards):
+        parts = cfg.parts(dataset_config(wildcards), role)
+        return [pattern.format(seq=p["seq"], **wildcards) for p in parts]
+
+    return inputs
 
 
 def per_sequence(role, pattern):

@@ -21,5 +21,7 @@ rule metrics:
     params:
         parts=lambda wc: cfg.parts(dataset_config(wc), "evaluation"),
         max_daughters=config["max_daughters"],
+        seed=config["seed"],
+        bootstrap=config["bootstrap"],
     script:
         "../scripts/metrics.py"

@@ -1,38 +1,43 @@
-# Track: resolve each tracker's cost scale, then link probabilities per method.
+# Track: resolve each tracker's `auto` parameters, then link probabilities per method.
+# Tracking reads no ground truth except the fit's step-1 calibration links.
 
 
-rule scale:
+rule fit:
     input:
-        detections=lambda wc: [
-            f"results/prepared/{wc.dataset}/{p['seq']}/detections.parquet"
-            for p in cfg.parts(dataset_config(wc), "calibration")
-        ],
-        links=lambda wc: [
-            f"results/prepared/{wc.dataset}/{p['seq']}/step1/truth.parquet"
-            for p in cfg.parts(dataset_config(wc), "calibration")
-        ],
+        detections=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
+        ),
+        links=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/step1/truth.parquet"
+        ),
     output:
-        "results/params/{dataset}/{tracker}.json",
+        directory("results/trackers/{dataset}/{tracker}"),
     log:
-        "logs/scale/{dataset}/{tracker}.log",
+        "logs/fit/{dataset}/{tracker}.log",
     conda:
         "../../envs/uqtrack.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=4000,
+        runtime=30,
     params:
-        tracker=lambda wc: config["trackers"][wc.tracker],
+        tracker=lambda wc: tracker_config(wc.tracker),
         parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+        data=lambda wc: [
+            sequence_data(wc.dataset, p["seq"])
+            for p in cfg.parts(dataset_config(wc), "calibration")
+        ],
+        seed=config["seed"],
     script:
-        "../scripts/scale.py"
+        "../scripts/fit.py"
 
 
 rule edges:
     input:
         detections=rules.prepare.output.detections,
-        links=rules.truth.output.links,
-        tracker=rules.scale.output[0],
+        stats=rules.prepare.output.stats,
+        tracker=rules.fit.output[0],
+        data=raw_input,
     output:
         edges="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",
         timings="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/timings.tsv",
@@ -45,6 +50,8 @@ rule edges:
         mem_mb=4000,
         runtime=120,
     params:
+        tracker=lambda wc: tracker_config(wc.tracker),
+        data=lambda wc: sequence_data(wc.dataset, wc.seq),
         seed=config["seed"],
         samples=config["samples"],
         topk=config["topk"],

@@ -3,6 +3,8 @@
 import pandas as pd
 
 from uqtrack.files import read_json, write_parquet, write_tsv
+from uqtrack.frames import frame_source
+from uqtrack.lineage import frame_pairs, sequence_frames
 from uqtrack.linking import link_sequence
 from uqtrack.scripting import run_rule
 from uqtrack.trackers import make_tracker
@@ -11,10 +13,12 @@ from uqtrack.uq import MethodParams
 
 def main(sm):
     wc = sm.wildcards
-    tracker = make_tracker(wc.tracker, read_json(sm.input.tracker), step=int(wc.step))
+    step = int(wc.step)
+    tracker = make_tracker(sm.params.tracker, read_json(f"{sm.input.tracker}/params.json"), step)
+    detections = pd.read_parquet(sm.input.detections)
     table, timings = link_sequence(
-        detections=pd.read_parquet(sm.input.detections),
-        links=pd.read_parquet(sm.input.links),
+        frame=frame_source(detections, sm.params.data["masks"], sm.params.data["images"]),
+        pairs=frame_pairs(sequence_frames(read_json(sm.input.stats)), step),
         tracker=tracker,
         method=wc.method,
         params=MethodParams(

@@ -3,16 +3,14 @@
 import pandas as pd
 
 from uqtrack.files import read_json, write_json, write_parquet
-from uqtrack.lineage import link_stats, true_links
+from uqtrack.lineage import link_stats, sequence_frames, true_links
 from uqtrack.scripting import log, run_rule
 
 
 def main(sm):
     detections = pd.read_parquet(sm.input.detections)
     tracks = pd.read_parquet(sm.input.tracks)
-    stats = read_json(sm.input.stats)
-    missing = set(stats["missing_frame_numbers"])
-    frames = [f for f in range(stats["first_frame"], stats["last_frame"] + 1) if f not in missing]
+    frames = sequence_frames(read_json(sm.input.stats))
     links = true_links(tracks, detections, int(sm.wildcards.step), frames=frames)
     counts = link_stats(links, sm.params.max_daughters)
     log.info("step %s: %s", sm.wildcards.step, counts)

@@ -1,0 +1,158 @@
+"""The tracker contract: what an uncertainty method may ask of a tracker.
+
+A tracker turns the cells of two frames into an assignment problem. It
+
+- reads what it needs from a :class:`Frame` (:meth:`Tracker.features`): centroids
+  from the detection table, and label masks or the raw image only when it asks;
+- proposes candidate edges ``(mother, daughter)`` (:meth:`Tracker.candidates`);
+- prices them, ``w_ij >= 0``, a negative log-likelihood up to a constant
+  (:meth:`Tracker.costs`);
+- prices a daughter appearing (``appear_cost``, w_a) and a mother disappearing
+  (``disappear_cost``, w_d) for the frame interval at hand (set by
+  :func:`uqtrack.trackers.make_tracker`, with ``step_scale``);
+- draws one perturbed set of costs for the perturbation methods ``fp`` and ``fpa``
+  (:meth:`Tracker.sample_costs`), on its own scale;
+- optionally resolves parameters on the calibration split (:meth:`Tracker.fit`).
+
+The uncertainty methods (:mod:`uqtrack.uq`) see only this contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame: its cells, and its label mask and raw image on demand.
+
+    Parameters
+    ----------
+    t : int
+        Frame number.
+    cells : DataFrame
+        The frame's rows of the detection table (``label, y, x, area, ...``),
+        sorted by label; row ``i`` is cell ``i`` of the assignment problem.
+    load_masks, load_image : callable, optional
+        Read the frame's label image / raw image. Trackers that need neither never
+        trigger a read, so whole sequences are never held in memory.
+    """
+
+    t: int
+    cells: pd.DataFrame
+    load_masks: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+    load_image: Callable[[], np.ndarray | None] | None = field(default=None, repr=False)
+
+    def masks(self) -> np.ndarray:
+        """The label image (``cells.label`` values mark each cell's pixels)."""
+        if self.load_masks is None:
+            raise ValueError(f"frame {self.t}: no label masks were given for this sequence")
+        return self.load_masks()
+
+    def image(self) -> np.ndarray | None:
+        """The raw image, or None where the sequence has none."""
+        return None if self.load_image is None else self.load_image()
+
+    def centroids(self) -> np.ndarray:
+        """``(y, x)`` of every cell, shape ``(n, 2)``."""
+        return self.cells[["y", "x"]].to_numpy(dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What :meth:`Tracker.fit` may learn from: the calibration split at step 1.
+
+    Attributes
+    ----------
+    parts : list of (detections, links, frames)
+        Per calibration part: its detection table, its true links at step 1
+        (``t, t2, daughter, mother``; see :func:`uqtrack.lineage.true_links`) and a
+        function ``t -> Frame`` for masks and images.
+    seed : int
+        For trackers whose fit is random (training a model).
+    """
+
+    parts: Sequence[tuple[pd.DataFrame, pd.DataFrame, Callable[[int], Frame]]]
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """Base class of every tracker (see the module docstring for the contract).
+
+    Subclasses are frozen dataclasses whose fields are the config keys of their
+    type; every field needs a default. ``appear_cost`` and ``disappear_cost`` are
+    the prices for the frame interval of the problem at hand.
+    """
+
+    appear_cost: float = 10.0
+    disappear_cost: float = 10.0
+    #: How much the model's variance is taken to have grown at this step (``s`` under
+    #: ``step_scaling: linear``, else 1); a tracker may scale its perturbation by it.
+    step_scale: float = 1.0
+
+    #: What :meth:`features` reads besides the detection table: "masks", "image".
+    needs: ClassVar[frozenset[str]] = frozenset()
+    #: The type's default ``step_scaling`` (see :mod:`uqtrack.trackers`).
+    default_step_scaling: ClassVar[str] = "none"
+
+    @classmethod
+    def fit(cls, params: Mapping[str, Any], calibration: Calibration) -> dict[str, Any]:
+        """Resolve parameters on the calibration split (default: nothing to fit)."""
+        return dict(params)
+
+    def features(self, frame: Frame) -> Any:
+        """What :meth:`candidates` and :meth:`costs` work on (default: centroids)."""
+        return frame.centroids()
+
+    def candidates(self, mothers: Any, daughters: Any) -> np.ndarray:
+        """Candidate edges ``(mother, daughter)``, sorted by daughter, then mother."""
+        raise NotImplementedError
+
+    def costs(self, mothers: Any, daughters: Any, edges: np.ndarray) -> np.ndarray:
+        """``w_ij >= 0`` for each candidate edge."""
+        raise NotImplementedError
+
+    def sample_costs(
+        self, mothers: Any, daughters: Any, edges: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """One perturbed draw of the costs (``fp``, ``fpa``); edges stay fixed."""
+        raise NotImplementedError(f"{type(self).__name__} has no perturbation")
+
+
+def nearest_candidates(
+    mothers: np.ndarray, daughters: np.ndarray, k: int, max_distance: float | None = None
+) -> np.ndarray:
+    """Each daughter's ``k`` nearest mothers (within ``max_distance``), as edges.
+
+    Parameters
+    ----------
+    mothers, daughters : (M, d), (D, d) ndarray
+        Positions.
+    k : int
+        Candidates per daughter (fewer where there are fewer mothers).
+    max_distance : float, optional
+        Radius; None: no radius.
+
+    Returns
+    -------
+    (E, 2) ndarray of int64
+        ``(mother, daughter)`` rows sorted by daughter, then mother.
+    """
+    if len(mothers) == 0 or len(daughters) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    k = min(int(k), len(mothers))
+    bound = np.inf if max_distance is None else max_distance
+    _, idx = cKDTree(mothers).query(daughters, k=k, distance_upper_bound=bound)
+    idx = np.asarray(idx).reshape(len(daughters), k)
+    daughter = np.repeat(np.arange(len(daughters)), k)
+    mother = idx.ravel()
+    keep = mother < len(mothers)  # cKDTree pads misses with n
+    edges = np.column_stack([mother[keep], daughter[keep]]).astype(np.int64)
+    return edges[np.lexsort((edges[:, 0], edges[:, 1]))]

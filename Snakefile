@@ -34,4 +34,5 @@ rule all:
     default_target: True
     input:
         "results/summary.nc",
+        CLAIMS,
         FIGURES,

@@ -5,7 +5,8 @@ rule summary:
     input:
         metrics=grid("results/metrics/{dataset}/step{step}/{tracker}/{method}.nc"),
     output:
-        "results/summary.nc",
+        summary="results/summary.nc",
+        bootstrap="results/bootstrap.nc",
     log:
         "logs/summary.log",
     conda:
@@ -18,6 +19,36 @@ rule summary:
         grid=GRID,
     script:
         "../scripts/summary.py"
+
+
+rule claims:
+    input:
+        summary=rules.summary.output.summary,
+        bootstrap=rules.summary.output.bootstrap,
+    output:
+        markdown=report(
+            "results/claims.md", caption="../report/claims.rst", category="Claims"
+        ),
+        table="results/claims.tsv",
+    log:
+        "logs/claims.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        tracker_types={name: tracker_config(name)["type"] for name in TRACKERS},
+        context={
+            "temperature fitted on": config["ts_fit"],
+            "bootstrap replicates": config["bootstrap"],
+            "trackers": ", ".join(
+                f"{n} ({tracker_config(n)['type']})" for n in TRACKERS
+            ),
+        },
+    script:
+        "../scripts/claims.py"
 
 
 rule timings:
@@ -67,7 +98,7 @@ rule compute_time:
 
 rule figures:
     input:
-        rules.summary.output[0],
+        rules.summary.output.summary,
     output:
         ece=report(
             multiext("results/figures/ece_vs_step", ".png", ".pdf"),

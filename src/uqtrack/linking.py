@@ -1,4 +1,4 @@
-"""Run one tracker and one uncertainty method over a whole sequence."""
+"""Run one tracker and several uncertainty methods over a whole sequence."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from uqtrack.uq import METHODS, MethodParams, make_pair
 
 log = logging.getLogger("uqtrack")
 
+TIMING_COLUMNS = ["t", "t2", "mothers", "daughters", "edges", "seconds"]
+
 
 def pair_rng(seed: int, key: str, t: int) -> np.random.Generator:
-    """A generator owned by one frame pair of one job.
+    """A generator owned by one frame pair of one method's run.
 
-    Seeded from the config seed, the job's name and the frame, so results do not
-    depend on which job or pair runs first, nor on ``--cores``.
+    Seeded from the config seed, a key naming dataset, sequence, step, tracker and
+    method, and the frame, so results depend neither on which job or pair runs
+    first, nor on which other methods run beside it, nor on ``--cores``.
     """
     return np.random.default_rng([seed, zlib.crc32(key.encode()), t])
 
@@ -30,14 +33,15 @@ def link_sequence(
     frame: Callable[[int], Frame],
     pairs: Sequence[tuple[int, int]],
     tracker: Tracker,
-    method: str,
+    methods: Sequence[str],
     params: MethodParams,
     seed: tuple[int, str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-class edge table and per-pair timings of one sequence at one step.
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per-class edge table and per-pair timings of each method, one sequence and step.
 
-    Needs no ground truth: truth is joined where metrics need it
-    (:func:`uqtrack.tables.join_truth`).
+    The frames are read, and the tracker's features, candidates and costs computed,
+    once per frame pair for all methods. Needs no ground truth: truth is joined
+    where metrics need it (:func:`uqtrack.tables.join_truth`).
 
     Parameters
     ----------
@@ -47,41 +51,49 @@ def link_sequence(
         The frame pairs to link (see :func:`uqtrack.lineage.frame_pairs`).
     tracker : Tracker
         Priced for this step (see :func:`uqtrack.trackers.make_tracker`).
-    method : str
-        Uncertainty method (see :data:`uqtrack.uq.METHODS`).
+    methods : sequence of str
+        Uncertainty methods (keys of :data:`uqtrack.uq.METHODS`).
     params : MethodParams
     seed : (int, str)
-        Config seed and a key naming the job.
+        Config seed and a key naming the job; each method's generator adds its name.
 
     Returns
     -------
-    table : DataFrame
-        See :mod:`uqtrack.tables`.
-    timings : DataFrame
-        ``t, t2, mothers, daughters, edges, seconds`` per frame pair.
+    dict
+        ``method -> (table, timings)``: the edge table (:mod:`uqtrack.tables`) and
+        ``t, t2, mothers, daughters, edges, seconds`` per frame pair, where seconds
+        are the tracker's own work on the pair plus the method's.
     """
-    tables, timings = [], []
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
+    tables: dict[str, list] = {m: [] for m in methods}
+    timings: dict[str, list] = {m: [] for m in methods}
     started = time.perf_counter()
     for n, (t, t2) in enumerate(pairs, start=1):
         mothers, daughters = frame(int(t)), frame(int(t2))
         tic = time.perf_counter()  # the tracker's own work counts: a model's costs are not free
         fm, fd = tracker.features(mothers), tracker.features(daughters)
         edges = tracker.candidates(fm, fd)
-        pair = make_pair(tracker, fm, fd, edges, pair_rng(seed[0], seed[1], int(t)), params)
-        probs = METHODS[method](pair)
-        seconds = time.perf_counter() - tic
-        tables.append(
-            pair_table(
-                int(t), int(t2),
-                mothers.cells["label"].to_numpy(), daughters.cells["label"].to_numpy(),
-                edges, pair.problem.costs, probs,
-                tracker.appear_cost + tracker.disappear_cost,
+        pair = make_pair(tracker, fm, fd, edges, np.random.default_rng(0), params)
+        shared = time.perf_counter() - tic
+        labels_m, labels_d = mothers.cells["label"].to_numpy(), daughters.cells["label"].to_numpy()
+        for method in methods:
+            rng = pair_rng(seed[0], f"{seed[1]}/{method}", int(t))
+            tic = time.perf_counter()
+            probs = METHODS[method](pair.with_rng(rng))
+            seconds = shared + time.perf_counter() - tic
+            tables[method].append(
+                pair_table(int(t), int(t2), labels_m, labels_d, edges, pair.problem.costs, probs,
+                           tracker.appear_cost + tracker.disappear_cost)
             )
-        )
-        timings.append((t, t2, len(mothers.cells), len(daughters.cells), len(edges), seconds))
+            timings[method].append((t, t2, len(labels_m), len(labels_d), len(edges), seconds))
         if n % 25 == 0 or n == len(pairs):
-            log.info("%s: %d/%d frame pairs, %.1f s", method, n, len(pairs),
-                     time.perf_counter() - started)
-    table = pd.concat(tables, ignore_index=True) if tables else empty_table()
-    cols = ["t", "t2", "mothers", "daughters", "edges", "seconds"]
-    return table, pd.DataFrame(timings, columns=cols)
+            log.info("%d/%d frame pairs, %.1f s", n, len(pairs), time.perf_counter() - started)
+    return {
+        m: (
+            pd.concat(tables[m], ignore_index=True) if tables[m] else empty_table(),
+            pd.DataFrame(timings[m], columns=TIMING_COLUMNS),
+        )
+        for m in methods
+    }

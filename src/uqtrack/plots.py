@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on clusters
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
@@ -26,7 +27,25 @@ def _frame(summary: xr.Dataset, names: Sequence[str]) -> pd.DataFrame:
     return df
 
 
-def _grid(df: pd.DataFrame, y: str, **kw) -> sns.FacetGrid:
+class _Empty:
+    """Stands in for a FacetGrid when there is nothing to draw: a figure that says so."""
+
+    def __init__(self, what: str):
+        self.figure, ax = plt.subplots(figsize=(4, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"nothing to plot: no {what} in this run", ha="center", va="center")
+        self.axes = np.array([])
+
+    def set(self, **kw) -> None:
+        pass
+
+    def set_axis_labels(self, *args) -> None:
+        pass
+
+
+def _grid(df: pd.DataFrame, y: str, **kw) -> sns.FacetGrid | _Empty:
+    if df.empty:
+        return _Empty(y.replace("_", " "))
     sns.set_theme(style="whitegrid", context="paper")
     # one row per tracker; with a single tracker, wrap the datasets instead
     facets = {"row": "tracker"} if df["tracker"].nunique() > 1 else {"col_wrap": 3}
@@ -49,11 +68,18 @@ def ece_vs_step(summary: xr.Dataset) -> plt.Figure:
 
 
 def temperature_vs_step(summary: xr.Dataset) -> plt.Figure:
-    """Fitted temperature against subsampling step (paper Fig. 5b)."""
-    g = _grid(_frame(summary, ["temperature"]), "temperature")
+    """Fitted temperature ``T = 1 / tau`` against subsampling step (paper Fig. 5b).
+
+    Only identifiable fits (``ts_status`` fitted) are drawn; the others keep
+    ``tau = 1`` by construction and would read as a measurement.
+    """
+    df = _frame(summary, ["temperature", "ts_status"])
+    df = df[df["ts_status"] == 0]
+    g = _grid(df, "temperature")
+    g.set(yscale="log")
     for ax in g.axes.flat:
         ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
-    g.set_axis_labels("subsampling step", "temperature tau")
+    g.set_axis_labels("subsampling step", "temperature T = 1/tau")
     return g.figure
 
 

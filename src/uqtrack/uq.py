@@ -96,6 +96,10 @@ class Pair:
     def n_daughters(self) -> int:
         return self.problem.n_daughters
 
+    def with_rng(self, rng: np.random.Generator) -> "Pair":
+        """The same pair with another generator (each method draws from its own)."""
+        return replace(self, rng=rng)
+
     def solve_map(self, costs: np.ndarray | None = None) -> np.ndarray:
         """Each daughter's choice in the MAP of ``costs`` (default: the tracker's)."""
         problem = self.problem if costs is None else replace(self.problem, costs=costs)

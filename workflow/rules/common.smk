@@ -87,11 +87,17 @@ def per_sequence(role, pattern):
 
 
 def edges_of(role):
-    """Edge tables of the calibration or evaluation sequences of one grid cell."""
-    return per_sequence(
-        role,
-        "results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",
-    )
+    """Edge tables of every method on the calibration or evaluation sequences."""
+
+    def inputs(wildcards):
+        seqs = cfg.part_sequences(dataset_config(wildcards), role)
+        return [
+            f"results/edges/{wildcards.dataset}/{seq}/step{wildcards.step}/{wildcards.tracker}/{m}/edges.parquet"
+            for m in METHODS
+            for seq in seqs
+        ]
+
+    return inputs
 
 
 GRID = [

@@ -1,4 +1,5 @@
-# Track: resolve each tracker's `auto` parameters, then link probabilities per method.
+# Track: resolve each tracker's `auto` parameters, then link probabilities of every
+# method (one job per sequence, step and tracker: the methods share its reads and costs).
 # Tracking reads no ground truth except the fit's step-1 calibration links.
 
 
@@ -39,10 +40,16 @@ rule edges:
         tracker=rules.fit.output[0],
         data=raw_input,
     output:
-        edges="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",
-        timings="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/timings.tsv",
+        edges=expand(
+            "results/edges/{{dataset}}/{{seq}}/step{{step}}/{{tracker}}/{method}/edges.parquet",
+            method=METHODS,
+        ),
+        timings=expand(
+            "results/edges/{{dataset}}/{{seq}}/step{{step}}/{{tracker}}/{method}/timings.tsv",
+            method=METHODS,
+        ),
     log:
-        "logs/edges/{dataset}/{seq}/step{step}/{tracker}/{method}.log",
+        "logs/edges/{dataset}/{seq}/step{step}/{tracker}.log",
     conda:
         "../../envs/uqtrack.yaml"
     threads: 1
@@ -52,6 +59,7 @@ rule edges:
     params:
         tracker=lambda wc: tracker_config(wc.tracker),
         data=lambda wc: sequence_data(wc.dataset, wc.seq),
+        methods=METHODS,
         seed=config["seed"],
         samples=config["samples"],
         topk=config["topk"],

@@ -1,4 +1,4 @@
-"""Link probabilities of one method for every frame pair of one sequence and step."""
+"""Link probabilities of every method for every frame pair of one sequence and step."""
 
 import pandas as pd
 
@@ -16,21 +16,23 @@ def main(sm):
     step = int(wc.step)
     tracker = make_tracker(sm.params.tracker, read_json(f"{sm.input.tracker}/params.json"), step)
     detections = pd.read_parquet(sm.input.detections)
-    table, timings = link_sequence(
+    results = link_sequence(
         frame=frame_source(detections, sm.params.data["masks"], sm.params.data["images"]),
         pairs=frame_pairs(sequence_frames(read_json(sm.input.stats)), step),
         tracker=tracker,
-        method=wc.method,
+        methods=sm.params.methods,
         params=MethodParams(
             k=sm.params.samples,
             topk=sm.params.topk,
             slack=sm.params.asf_slack,
             max_daughters=sm.params.max_daughters,
         ),
-        seed=(sm.params.seed, f"{wc.dataset}/{wc.seq}/{wc.step}/{wc.tracker}/{wc.method}"),
+        seed=(sm.params.seed, f"{wc.dataset}/{wc.seq}/{wc.step}/{wc.tracker}"),
     )
-    write_parquet(table, sm.output.edges)
-    write_tsv(timings, sm.output.timings)
+    for method, edges, timings in zip(sm.params.methods, sm.output.edges, sm.output.timings, strict=True):
+        table, seconds = results[method]
+        write_parquet(table, edges)
+        write_tsv(seconds, timings)
 
 
 run_rule(main, snakemake)  # noqa: F821

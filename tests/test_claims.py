@@ -43,14 +43,14 @@ def _summary(ece, boot_sd=0.002, temperature=None, msd=None, improvement=None, s
                 for k, name in enumerate(("mean_improvement_p", "mean_improvement_entropy")):
                     val[name][0, si, 0, mi, ti] = imp[k]
                     boot[name][0, si, 0, mi, ti] = imp[k] + rng.normal(0, boot_sd, B)
-    dims = ("dataset", "step", "tracker", "method", "ts")
-    coords = {"dataset": ["d"], "step": STEPS, "tracker": ["distance"], "method": METHODS, "ts": ["raw", "ts"]}
+    dims = ("dataset", "step", "tracker", "uq", "ts")
+    coords = {"dataset": ["d"], "step": STEPS, "tracker": ["distance"], "uq": METHODS, "ts": ["raw", "ts"]}
     summary = xr.Dataset({k: (dims, v) for k, v in val.items()}, coords=coords)
     t = np.array(temperature if temperature is not None else [1.0, 2.0, 3.0, 4.0])
-    summary["temperature"] = (("dataset", "step", "tracker", "method"), np.broadcast_to(t[None, :, None, None], (1, 4, 1, 4)).copy())
-    summary["ts_status"] = (("dataset", "step", "tracker", "method"), np.zeros((1, 4, 1, 4)))
+    summary["temperature"] = (("dataset", "step", "tracker", "uq"), np.broadcast_to(t[None, :, None, None], (1, 4, 1, 4)).copy())
+    summary["ts_status"] = (("dataset", "step", "tracker", "uq"), np.zeros((1, 4, 1, 4)))
     m2 = np.array(msd if msd is not None else [1.0, 10.0, 30.0, 50.0])
-    summary["msd"] = (("dataset", "step", "tracker", "method"), np.broadcast_to(m2[None, :, None, None], (1, 4, 1, 4)).copy())
+    summary["msd"] = (("dataset", "step", "tracker", "uq"), np.broadcast_to(m2[None, :, None, None], (1, 4, 1, 4)).copy())
     replicates = xr.Dataset({f"boot_{k}": (dims + ("replicate",), v) for k, v in boot.items()},
                             coords={**coords, "replicate": np.arange(B)})
     return summary, replicates

@@ -75,7 +75,7 @@ def test_slurm_profile_runs_tiny_workflow(tmp_path):
     assert "--executor slurm-jobstep" in some_log.read_text()
 
     summary = xr.load_dataset(tmp_path / "results" / "summary.nc")
-    assert set(summary["method"].values) == {"sm", "as"}
+    assert set(summary["uq"].values) == {"sm", "as"}
     ece = summary["ece"].values
     assert ece.size > 0 and np.isfinite(ece).all()
     assert (tmp_path / "results" / "figures" / "ece_vs_step.pdf").stat().st_size > 1000

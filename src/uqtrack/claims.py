@@ -125,19 +125,19 @@ class _Cell:
         where = {"dataset": dataset, "tracker": tracker}
         self.s = summary.sel(where)
         self.b = boot.sel(where) if len(boot.data_vars) else None
-        self.methods = [m for m in PAPER_METHODS if m in self.s["method"].values]
-        ece = self.s["ece"].sel({"method": self.methods})
+        self.methods = [m for m in PAPER_METHODS if m in self.s["uq"].values]
+        ece = self.s["ece"].sel(uq=self.methods)
         self.steps = [int(st) for st in self.s["step"].values if np.isfinite(ece.sel(step=st)).any()]
 
     def value(self, name: str, method: str, ts: str, step: int) -> float:
         var = self.s[name]
-        where = {"method": method, "ts": ts, "step": step}
+        where = {"uq": method, "ts": ts, "step": step}
         return float(var.sel({k: v for k, v in where.items() if k in var.dims}))
 
     def boot(self, name: str, method: str, ts: str, step: int) -> np.ndarray:
         if self.b is None or f"boot_{name}" not in self.b:
             return np.full(0, np.nan)
-        return self.b[f"boot_{name}"].sel({"method": method, "ts": ts, "step": step}).to_numpy()
+        return self.b[f"boot_{name}"].sel(uq=method, ts=ts, step=step).to_numpy()
 
     def pair(self, name: str, method: str, ts: str, step: int) -> tuple[float, np.ndarray]:
         return self.value(name, method, ts, step), self.boot(name, method, ts, step)
@@ -326,7 +326,7 @@ def check(summary: xr.Dataset, boot: xr.Dataset, tracker_types: Mapping[str, str
 def across_datasets(summary: xr.Dataset) -> pd.DataFrame:
     """ECE per tracker, method, variant and step: mean and standard error over datasets."""
     ece = summary["ece"].to_dataframe().reset_index().dropna(subset=["ece"])
-    grouped = ece.groupby(["tracker", "method", "ts", "step"], sort=False)["ece"]
+    grouped = ece.groupby(["tracker", "uq", "ts", "step"], sort=False)["ece"]
     out = grouped.agg(["mean", "sem", "count"]).reset_index()
     return out.rename(columns={"mean": "ece_mean", "sem": "ece_se", "count": "datasets"})
 
@@ -356,7 +356,7 @@ def markdown(table: pd.DataFrame, across: pd.DataFrame, context: Mapping[str, st
     steps = sorted(across["step"].unique())
     lines += ["| tracker | method | variant | " + " | ".join(f"step {s}" for s in steps) + " |",
               "|---|---|---|" + "---|" * len(steps)]
-    for (tracker, method, ts), g in across.groupby(["tracker", "method", "ts"], sort=False):
+    for (tracker, method, ts), g in across.groupby(["tracker", "uq", "ts"], sort=False):
         by_step = g.set_index("step")
         cells = []
         for s in steps:

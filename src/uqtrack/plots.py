@@ -50,7 +50,7 @@ def _grid(df: pd.DataFrame, y: str, **kw) -> sns.FacetGrid | _Empty:
     # one row per tracker; with a single tracker, wrap the datasets instead
     facets = {"row": "tracker"} if df["tracker"].nunique() > 1 else {"col_wrap": 3}
     g = sns.relplot(
-        data=df, x="step", y=y, hue="method", col="dataset", **facets,
+        data=df, x="step", y=y, hue="uq", col="dataset", **facets,
         kind="line", marker="o", height=2.8, aspect=1.1,
         facet_kws={"sharey": False, "sharex": False}, **kw,
     )
@@ -91,7 +91,7 @@ def sparsification(summary: xr.Dataset) -> plt.Figure:
     """
     df = _frame(summary, ["mean_improvement_p", "mean_improvement_entropy"])
     df = df.melt(
-        id_vars=["dataset", "step", "tracker", "method", "ts"],
+        id_vars=["dataset", "step", "tracker", "uq", "ts"],
         value_vars=["mean_improvement_p", "mean_improvement_entropy"],
         var_name="by", value_name="improvement",
     )
@@ -107,7 +107,8 @@ def sparsification(summary: xr.Dataset) -> plt.Figure:
 def compute_time(timings: pd.DataFrame) -> plt.Figure:
     """Seconds per frame pair of each method against subsampling step (paper Fig. 7)."""
     df = timings.dropna(subset=["seconds_per_pair"])
-    df = df.groupby(["dataset", "step", "tracker", "method"], as_index=False, sort=False).apply(
+    df = df.rename(columns={"method": "uq"})
+    df = df.groupby(["dataset", "step", "tracker", "uq"], as_index=False, sort=False).apply(
         lambda g: pd.Series({"seconds_per_pair": g["seconds"].sum() / g["frame_pairs"].sum()}),
         include_groups=False,
     )

@@ -60,6 +60,13 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
             trackers.check_entry(entry)
         except ValueError as err:
             raise InputError(source, f"trackers.{name}: {err}") from None
+    for i, entry in enumerate(config.get("overview", [])):
+        for key, known in (("dataset", config["datasets"]), ("tracker", config["trackers"]),
+                           ("method", config["methods"])):
+            if entry[key] not in known:
+                raise InputError(source, f"overview.{i}.{key}: {entry[key]!r} is not in {key}s of this config")
+        if entry["step"] not in steps(config, entry["dataset"]):
+            raise InputError(source, f"overview.{i}.step: {entry['dataset']} has no step {entry['step']}")
     for name, ds in config["datasets"].items():
         _check_split(ds, f"{source}", f"datasets.{name}")
         if "path" in ds and not ("download" in ds and not Path(ds["path"]).exists()):

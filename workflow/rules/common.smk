@@ -25,6 +25,21 @@ FIGURES = expand(
     ext=["png", "pdf"],
 )
 CLAIMS = ["results/claims.md", "results/claims.tsv"]
+FIGURES += expand(
+    "results/figures/{name}.{ext}",
+    name=["ece_by_dataset", "temperature_vs_msd"]
+    + [
+        f"{kind}_{t}"
+        for kind in ("sparsification_curves", "reliability")
+        for t in TRACKERS
+    ],
+    ext=["png", "pdf"],
+)
+FIGURES += expand(
+    "results/figures/overview/{o[dataset]}_step{o[step]}_{o[tracker]}_{o[method]}.{ext}",
+    o=config.get("overview", []),
+    ext=["png", "pdf"],
+)
 
 
 wildcard_constraints:
@@ -33,6 +48,20 @@ wildcard_constraints:
     method="|".join(METHODS),
     step=r"\d+",
     seq=r"[A-Za-z0-9_.-]+",
+
+
+class _Wildcards(dict):
+    __getattr__ = dict.__getitem__
+
+
+def overview_wildcards(wildcards):
+    """The overview's wildcards plus the sequence it draws: the first evaluation part's."""
+    seq = cfg.parts(config["datasets"][wildcards.dataset], "evaluation")[0]["seq"]
+    return _Wildcards(dict(wildcards.items()), seq=seq)
+
+
+def overview_input(pattern):
+    return lambda wc: pattern.format(**overview_wildcards(wc))
 
 
 def dataset_config(wildcards):

@@ -105,15 +105,43 @@ rule figures:
             caption="../report/ece_vs_step.rst",
             category="Calibration",
         ),
+        ece_by_dataset=report(
+            multiext("results/figures/ece_by_dataset", ".png", ".pdf"),
+            caption="../report/ece_by_dataset.rst",
+            category="Calibration",
+        ),
         temperature=report(
             multiext("results/figures/temperature_vs_step", ".png", ".pdf"),
             caption="../report/temperature_vs_step.rst",
+            category="Calibration",
+        ),
+        temperature_msd=report(
+            multiext("results/figures/temperature_vs_msd", ".png", ".pdf"),
+            caption="../report/temperature_vs_msd.rst",
             category="Calibration",
         ),
         sparsification=report(
             multiext("results/figures/sparsification", ".png", ".pdf"),
             caption="../report/sparsification.rst",
             category="Sparsification",
+        ),
+        curves=report(
+            expand(
+                "results/figures/sparsification_curves_{tracker}.{ext}",
+                tracker=TRACKERS,
+                ext=["png", "pdf"],
+            ),
+            caption="../report/sparsification_curves.rst",
+            category="Sparsification",
+        ),
+        reliability=report(
+            expand(
+                "results/figures/reliability_{tracker}.{ext}",
+                tracker=TRACKERS,
+                ext=["png", "pdf"],
+            ),
+            caption="../report/reliability.rst",
+            category="Calibration",
         ),
     log:
         "logs/figures.log",
@@ -123,5 +151,40 @@ rule figures:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        tracker_types={name: tracker_config(name)["type"] for name in TRACKERS},
     script:
         "../scripts/figures.py"
+
+
+rule overview:
+    input:
+        edges=overview_input(
+            "results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet"
+        ),
+        detections=overview_input("results/prepared/{dataset}/{seq}/detections.parquet"),
+        temperature="results/temperature/{dataset}/step{step}/{tracker}/{method}.json",
+        data=lambda wc: raw_input(overview_wildcards(wc)),
+    output:
+        report(
+            multiext(
+                "results/figures/overview/{dataset}_step{step}_{tracker}_{method}",
+                ".png",
+                ".pdf",
+            ),
+            caption="../report/overview.rst",
+            category="Frame pairs",
+        ),
+    log:
+        "logs/overview/{dataset}_step{step}_{tracker}_{method}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        part=lambda wc: cfg.parts(dataset_config(wc), "evaluation")[0],
+        data=lambda wc: sequence_data(wc.dataset, overview_wildcards(wc).seq),
+    script:
+        "../scripts/overview.py"

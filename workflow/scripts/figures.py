@@ -1,4 +1,4 @@
-"""Paper-style figures from results/summary.nc."""
+"""Paper-style figures of the whole grid from results/summary.nc."""
 
 import xarray as xr
 
@@ -8,12 +8,21 @@ from uqtrack.scripting import run_rule
 
 def main(sm):
     summary = xr.load_dataset(sm.input[0], engine="scipy")
-    for name, draw in [
-        ("ece", plots.ece_vs_step),
-        ("temperature", plots.temperature_vs_step),
-        ("sparsification", plots.sparsification),
-    ]:
-        plots.save(draw(summary), sm.output[name])
+    types = sm.params.tracker_types
+    figures = {
+        "ece": plots.ece_vs_step(summary),
+        "ece_by_dataset": plots.ece_by_dataset(summary),
+        "temperature": plots.temperature_vs_step(summary),
+        "temperature_msd": plots.temperature_vs_msd(summary, types),
+        "sparsification": plots.sparsification_gain(summary),
+    }
+    for name, fig in figures.items():
+        plots.save(fig, sm.output[name])
+    for tracker in types:
+        plots.save(plots.sparsification_curves(summary, tracker),
+                   [p for p in sm.output.curves if f"_{tracker}." in p])
+        plots.save(plots.reliability(summary, tracker),
+                   [p for p in sm.output.reliability if f"_{tracker}." in p])
 
 
 run_rule(main, snakemake)  # noqa: F821

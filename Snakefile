@@ -15,6 +15,9 @@ share_library()
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 # A --configfile replaces the default instead of being merged into it (a merge would
 # add its datasets to the default's simulated ones).
 if not workflow.overwrite_configfiles:

@@ -62,6 +62,22 @@ def test_summary_and_figures(tiny_run):
             assert (tiny_run / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
 
 
+def test_report_is_self_contained(tiny_run, snakemake_bin):
+    """`snakemake --report report.html`, as the README tells a user to run it."""
+    proc = subprocess.run(
+        [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tiny_run),
+         "--configfile", str(tiny_run / "config.yaml"), "--report", "report.html"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (tiny_run / "report.html").read_text()
+    assert "uqtrack: calibrated link probabilities" in html  # the workflow description
+    for name in ["claims.html", "ece_vs_step.png", "reliability_distance.png", "sparsification_curves_distance.png"]:
+        assert name in html, name
+    claims = (tiny_run / "results" / "claims.html").read_text()
+    assert claims.count("<table>") >= 6 and "Operational definition" in claims
+
+
 def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     run(snakemake_bin, tmp_path, TINY, cores=1)
     compared = 0

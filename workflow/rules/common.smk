@@ -24,7 +24,7 @@ FIGURES = expand(
     name=["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"],
     ext=["png", "pdf"],
 )
-CLAIMS = ["results/claims.md", "results/claims.tsv"]
+CLAIMS = ["results/claims.md", "results/claims.html", "results/claims.tsv"]
 FIGURES += expand(
     "results/figures/{name}.{ext}",
     name=["ece_by_dataset", "temperature_vs_msd"]

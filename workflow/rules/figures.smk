@@ -26,8 +26,9 @@ rule claims:
         summary=rules.summary.output.summary,
         bootstrap=rules.summary.output.bootstrap,
     output:
-        markdown=report(
-            "results/claims.md", caption="../report/claims.rst", category="Claims"
+        markdown="results/claims.md",
+        html=report(
+            "results/claims.html", caption="../report/claims.rst", category="Claims"
         ),
         table="results/claims.tsv",
     log:

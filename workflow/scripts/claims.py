@@ -13,8 +13,9 @@ def main(sm):
     table = claims.check(summary, boot, sm.params.tracker_types)
     text = claims.markdown(table, claims.across_datasets(summary), sm.params.context)
     write_tsv(table, sm.output.table)
-    with atomic_path(sm.output.markdown) as tmp:
-        tmp.write_text(text)
+    for path, content in ((sm.output.markdown, text), (sm.output.html, claims.to_html(text))):
+        with atomic_path(path) as tmp:
+            tmp.write_text(content)
 
 
 run_rule(main, snakemake)  # noqa: F821

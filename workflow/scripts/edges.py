@@ -24,7 +24,8 @@ def main(sm):
         params=MethodParams(
             k=sm.params.samples,
             topk=sm.params.topk,
-            slack=sm.params.asf_slack,
+            # the slack is a cost difference: measured on the step's own scale, like w_a
+            slack=None if sm.params.asf_slack is None else sm.params.asf_slack * tracker.step_scale,
             max_daughters=sm.params.max_daughters,
         ),
         seed=(sm.params.seed, f"{wc.dataset}/{wc.seq}/{wc.step}/{wc.tracker}"),

@@ -378,7 +378,7 @@ def test_invalid_arguments_raise() -> None:
     with pytest.raises(ValueError):
         top_k(problem, 3, method="murty")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        solve_map(problem, method="lsa")  # type: ignore[arg-type]
+        solve_map(problem, method="murty")  # type: ignore[arg-type]
 
 
 def test_problem_is_read_only() -> None:

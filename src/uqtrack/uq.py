@@ -77,6 +77,7 @@ class MethodParams:
     topk: str = "decomposed"  # how `as` enumerates the global top-K: decomposed | global
     slack: float | None = 20.0  # asf: drop edges in no assignment within this of the MAP
     max_daughters: int = 2
+    map_solver: str = "lsa"  # every MAP (sm, fp, fpa, predictions): lsa | milp (reference)
 
 
 def _masks(choice: np.ndarray, n_edges: int) -> tuple[np.ndarray, np.ndarray]:
@@ -142,7 +143,7 @@ def pair_probabilities(
     neg_appear = np.full(n_d, -float(tracker.appear_cost))
 
     if method == "sm":
-        pred = assignment.solve_map(problem)
+        pred = assignment.solve_map(problem, params.map_solver)
         return PairProbabilities(-w, neg_appear, *_masks(pred.choice, n_e))
 
     if method in ("fp", "fpa"):
@@ -152,12 +153,15 @@ def pair_probabilities(
         ]
         if method == "fp":
             w_mean = np.mean(samples, axis=0) if n_e else w
-            pred = assignment.solve_map(replace(problem, costs=w_mean))
+            pred = assignment.solve_map(replace(problem, costs=w_mean), params.map_solver)
             return PairProbabilities(-w_mean, neg_appear, *_masks(pred.choice, n_e))
-        choices = [assignment.solve_map(replace(problem, costs=w_k)).choice for w_k in samples]
+        choices = [
+            assignment.solve_map(replace(problem, costs=w_k), params.map_solver).choice
+            for w_k in samples
+        ]
         counts_edge, counts_none = _marginals(choices, np.ones(params.k), n_e, n_d)
         p_edge, p_none = counts_edge / params.k, counts_none / params.k  # exact frequencies
-        pred = assignment.solve_map(problem)
+        pred = assignment.solve_map(problem, params.map_solver)
         return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(pred.choice, n_e))
 
     if method == "as":

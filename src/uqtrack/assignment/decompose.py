@@ -127,6 +127,7 @@ def _components(
     budget: int,
     bounds: _Bounds | None = None,
     limit: float = math.inf,
+    deadline: tuple[float, float] | None = None,
 ) -> list[ComponentTopK]:
     """Top-k of each connected component of the kept-edge graph.
 
@@ -152,7 +153,7 @@ def _components(
             map_local = np.where(glob_map >= 0, np.searchsorted(comp_edges, glob_map), -1)
             rc_local, rc_appear_local = bounds.rc[comp_edges], bounds.rc_appear[daughters]
         local, costs = _solve_component(
-            args, k, bounds, map_local, rc_local, rc_appear_local, limit, budget
+            args, k, bounds, map_local, rc_local, rc_appear_local, limit, budget, deadline
         )
         glob = np.where(local >= 0, comp_edges[np.maximum(local, 0)], -1)
         out.append(ComponentTopK(mothers, daughters, comp_edges, costs, glob))
@@ -197,19 +198,36 @@ def _combine(problem: Problem, comps: list[ComponentTopK], k: int) -> list[np.nd
 
 
 def _decomposed_top_k(
-    problem: Problem, k: int, enumerate_below: int, prune: bool
+    problem: Problem,
+    k: int,
+    enumerate_below: int,
+    prune: bool,
+    deadline: tuple[float, float] | None = None,
+) -> list[np.ndarray]:
+    """Decomposed top-k, with the problem's own bounds (see :func:`_bounded_top_k`)."""
+    return _bounded_top_k(problem, _bounds(problem), k, enumerate_below, prune, deadline)
+
+
+def _bounded_top_k(
+    problem: Problem,
+    bounds: _Bounds | None,
+    k: int,
+    enumerate_below: int,
+    prune: bool,
+    deadline: tuple[float, float] | None = None,
 ) -> list[np.ndarray]:
     """Decomposed top-k, optionally on the graph of edges with small reduced cost.
 
     An assignment costing at most MAP + s only uses edges with reduced cost
     <= s. So if the k-th best assignment of the pruned problem costs at most
     MAP + s, it and all cheaper ones are the true top-k. Otherwise its cost
-    gives a valid s for a further, then exact, pass.
+    gives a valid s for a further, then exact, pass. `bounds` may be any valid
+    :class:`~uqtrack.assignment.bounds._Bounds` of `problem` (None: none).
     """
-    bounds = _bounds(problem)
     everything = np.ones(problem.n_edges, dtype=bool)
     if bounds is None or not prune:
-        return _combine(problem, _components(problem, everything, k, enumerate_below, bounds), k)
+        comps = _components(problem, everything, k, enumerate_below, bounds, deadline=deadline)
+        return _combine(problem, comps, k)
     map_cost = solution_cost(problem, bounds.map_choice)
     # Start from twice the k-th smallest positive reduced cost: the cheapest
     # alternatives to the MAP are mostly single local moves.
@@ -219,7 +237,7 @@ def _decomposed_top_k(
         if attempt == 7:
             slack = math.inf
         keep = bounds.rc <= slack + bounds.tol
-        comps = _components(problem, keep, k, enumerate_below, bounds, slack)
+        comps = _components(problem, keep, k, enumerate_below, bounds, slack, deadline)
         choices = _combine(problem, comps, k)
         if keep.all() and slack == math.inf:
             break

@@ -11,6 +11,7 @@ from uqtrack.assignment import (
     Problem,
     brute_force,
     lsa_map_cost,
+    per_component_top_k,
     solution_cost,
     solve_map,
     top_k,
@@ -85,3 +86,9 @@ def test_real_frame_large_costs() -> None:
     ref = top_k(problem, 3, method="global")
     assert_same_top_k(problem, top_k(problem, 3), ref, 3, ref_complete=False)
     assert all(bound_holds(problem, s.choice) for s in ref)
+    # asf's lists, both ways of bounding the components.
+    shared = per_component_top_k(problem, 10, 20.0)
+    separate = per_component_top_k(problem, 10, 20.0, method="separate")
+    assert len(shared) == len(separate)
+    for a, b in zip(shared, separate):
+        assert np.array_equal(a.choices, b.choices) and np.array_equal(a.costs, b.costs)

@@ -33,7 +33,8 @@ Solvers
   mothers as candidates the unpruned graph is usually one giant component.
 - :func:`per_component_top_k`: each connected component's own top-K (optionally
   after pruning edges beyond a slack of the MAP), for methods whose posterior
-  factorises over components.
+  factorises over components; the frame's reduced costs, computed once, bound
+  every component's search.
 - :func:`lsa_map_cost`: an independent MAP cost via
   :func:`scipy.optimize.linear_sum_assignment`, for cross-checking.
 - :func:`brute_force`: every feasible assignment, for tests on tiny instances.

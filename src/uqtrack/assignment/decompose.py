@@ -19,8 +19,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from uqtrack.assignment.bounds import _Bounds, _bounds
-from uqtrack.assignment.problem import Problem, solution_cost
-from uqtrack.assignment.search import _solve_component
+from uqtrack.assignment.problem import Problem, _make_solutions, solution_cost
+from uqtrack.assignment.search import ENUMERATE_BELOW, _solve_component
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,25 +86,26 @@ def _groups(
         yield mothers, daughters, kept[pos], local
 
 
+def _sub_problem(problem: Problem, mothers: np.ndarray, daughters: np.ndarray,
+                 edges: np.ndarray, local: np.ndarray) -> Problem:
+    """The problem of one component (see :func:`_groups`)."""
+    return Problem(
+        n_mothers=len(mothers),
+        n_daughters=len(daughters),
+        edges=local,
+        costs=problem.costs[edges],
+        appear_cost=problem.appear_cost,
+        disappear_cost=problem.disappear_cost,
+        max_daughters=problem.max_daughters,
+    )
+
+
 def _split(
     problem: Problem, kept: np.ndarray
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Problem]]:
     """:func:`split` of the graph of edges `kept` (ascending edge indices)."""
     return [
-        (
-            mothers,
-            daughters,
-            edges,
-            Problem(
-                n_mothers=len(mothers),
-                n_daughters=len(daughters),
-                edges=local,
-                costs=problem.costs[edges],
-                appear_cost=problem.appear_cost,
-                disappear_cost=problem.disappear_cost,
-                max_daughters=problem.max_daughters,
-            ),
-        )
+        (mothers, daughters, edges, _sub_problem(problem, mothers, daughters, edges, local))
         for mothers, daughters, edges, local in _groups(problem, kept)
     ]
 
@@ -249,3 +250,126 @@ def _bounded_top_k(
         else:  # too few assignments left: widen
             slack = 4.0 * slack + 1.0
     return choices
+
+
+# ---------------------------------------------------------------------------
+# Each component's own top-k (per_component_top_k)
+# ---------------------------------------------------------------------------
+
+
+def _as_component(
+    mothers: np.ndarray, daughters: np.ndarray, edges: np.ndarray,
+    choices: list[np.ndarray], costs: np.ndarray,
+) -> ComponentTopK:
+    local = np.array(choices, dtype=np.int64).reshape(len(choices), len(daughters))
+    glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
+    return ComponentTopK(mothers, daughters, edges, costs, glob)
+
+
+def _separate_top_k(
+    problem: Problem, mothers: np.ndarray, daughters: np.ndarray, edges: np.ndarray,
+    local: np.ndarray, k: int,
+) -> ComponentTopK:
+    """One component's top-k as the decomposed top-k of its own problem (own bounds)."""
+    sub = _sub_problem(problem, mothers, daughters, edges, local)
+    sols = _make_solutions(sub, _decomposed_top_k(sub, k, ENUMERATE_BELOW, True))
+    costs = np.array([s.cost for s in sols], dtype=np.float64)
+    return _as_component(mothers, daughters, edges, [s.choice for s in sols], costs)
+
+
+def _unambiguous(costs: np.ndarray, k: int, tol: float) -> bool:
+    """Whether the first `k` of an exact top-(k+1) are fixed by their costs alone.
+
+    True unless two of them cost exactly the same (their order is then the
+    search's) or the k-th and (k+1)-th are within `tol` (which of them is kept
+    is then up to float noise).
+    """
+    head = costs[:k]
+    if np.any(head[1:] == head[:-1]):
+        return False
+    return len(costs) <= k or costs[k] - costs[k - 1] > tol
+
+
+#: Components with more daughters than this are pruned and split again before
+#: their branch and bound (as :func:`top_k` does); smaller ones are searched whole.
+_PRUNE_ABOVE = 16
+
+
+def _shared_top_k(
+    problem: Problem, bounds: _Bounds, mothers: np.ndarray, daughters: np.ndarray,
+    edges: np.ndarray, local: np.ndarray, k: int,
+) -> ComponentTopK:
+    """One component's top-k bounded by the frame's reduced costs (see :func:`_per_component_top_k`)."""
+    sub = _sub_problem(problem, mothers, daughters, edges, local)
+    glob_map = bounds.map_choice[daughters]
+    # The MAP's edges have reduced cost 0, so they are kept and local.
+    map_local = np.where(glob_map >= 0, np.searchsorted(edges, glob_map), -1)
+    sub_bounds = _Bounds(map_local, bounds.rc[edges], bounds.rc_appear[daughters], bounds.tol)
+    prune = len(daughters) > _PRUNE_ABOVE
+    sols = _make_solutions(sub, _bounded_top_k(sub, sub_bounds, k + 1, ENUMERATE_BELOW, prune))
+    costs = np.array([s.cost for s in sols], dtype=np.float64)
+    if not _unambiguous(costs, k, bounds.tol):
+        return _separate_top_k(problem, mothers, daughters, edges, local, k)
+    return _as_component(mothers, daughters, edges, [s.choice for s in sols[:k]], costs[:k])
+
+
+def _single_edges(
+    problem: Problem, edges: np.ndarray, k: int, tol: float
+) -> tuple[list[ComponentTopK], np.ndarray]:
+    """Top-k of components that are one edge each (link, or appear + disappear).
+
+    Returns the lists and a mask of `edges` whose two costs tie (exactly, or
+    within `tol` when ``k = 1``), left to :func:`_separate_top_k`.
+    """
+    wa, wd = problem.appear_cost, problem.disappear_cost
+    # Exactly the float operations of solution_cost on the 1 x 1 problem.
+    link = problem.costs[edges] + wa * 0 + wd * 0
+    none = float(np.zeros(0).sum() + wa * 1 + wd * 1)
+    tied = (link == none) | ((k == 1) & (np.abs(link - none) <= tol))
+    out = []
+    mothers, daughters = problem.edges[edges, 0], problem.edges[edges, 1]
+    for c in np.flatnonzero(~tied).tolist():
+        e, w = edges[c : c + 1], float(link[c])
+        if w < none:
+            costs, choices = np.array([w, none]), np.array([[e[0]], [-1]])
+        else:
+            costs, choices = np.array([none, w]), np.array([[-1], [e[0]]])
+        out.append(ComponentTopK(mothers[c : c + 1], daughters[c : c + 1], e,
+                                 costs[:k], choices[:k]))
+    return out, tied
+
+
+def _per_component_top_k(
+    problem: Problem, kept: np.ndarray, k: int, bounds: _Bounds | None, shared: bool
+) -> list[ComponentTopK]:
+    """Top-k of each component of the graph of edges `kept` (ascending), in :func:`_groups` order.
+
+    ``shared=False`` solves each component as a problem of its own
+    (:func:`_separate_top_k`: a sparse matching, duals and a decomposed top-k
+    each). ``shared=True`` reuses the frame's `bounds` for every component:
+    restricted to a component, the frame's MAP and dual potentials are the
+    component's (complementary slackness holds component by component), so its
+    reduced costs bound the component's assignments just as well. A single
+    edge (most components after pruning) has two assignments and is sorted
+    directly. The lists are the same either way: both are exact and sorted by
+    :func:`~uqtrack.assignment.solution_cost`; where costs alone do not fix a
+    list (exact ties, a near tie at the k-th place; see :func:`_unambiguous`)
+    the shared path defers to :func:`_separate_top_k`.
+    """
+    if not shared or bounds is None or len(kept) == 0:
+        return [_separate_top_k(problem, *group, k) for group in _groups(problem, kept)]
+    # Components that are a single edge: both its cells have one kept edge.
+    e_m, e_d = problem.edges[kept, 0], problem.edges[kept, 1]
+    lone = (np.bincount(e_m, minlength=problem.n_mothers)[e_m] == 1) & (
+        np.bincount(e_d, minlength=problem.n_daughters)[e_d] == 1
+    )
+    out, tied = _single_edges(problem, kept[lone], k, bounds.tol)
+    rest = np.sort(np.concatenate([kept[~lone], kept[lone][tied]]))
+    for mothers, daughters, edges, local in _groups(problem, rest):
+        if len(edges) == 1:
+            out.append(_separate_top_k(problem, mothers, daughters, edges, local, k))
+        else:
+            out.append(_shared_top_k(problem, bounds, mothers, daughters, edges, local, k))
+    # _groups order: by smallest cell, and every component's smallest cell is a mother.
+    out.sort(key=lambda comp: int(comp.mothers[0]))
+    return out

@@ -8,7 +8,7 @@ import numpy as np
 
 from uqtrack.assignment.bounds import _bounds
 from uqtrack.assignment.canonical import _canonical
-from uqtrack.assignment.decompose import ComponentTopK, _decomposed_top_k, _split
+from uqtrack.assignment.decompose import ComponentTopK, _decomposed_top_k, _per_component_top_k
 from uqtrack.assignment.milp import _deadline, _nogood_top_k
 from uqtrack.assignment.problem import (
     Problem,
@@ -135,7 +135,13 @@ def solve_map(
     return Solution(solution_cost(problem, choice), choice)
 
 
-def per_component_top_k(problem: Problem, k: int, slack: float | None = None) -> list[ComponentTopK]:
+def per_component_top_k(
+    problem: Problem,
+    k: int,
+    slack: float | None = None,
+    *,
+    method: Literal["shared", "separate"] = "shared",
+) -> list[ComponentTopK]:
     """Each connected component's own exact ``k`` cheapest assignments.
 
     Parameters
@@ -150,23 +156,27 @@ def per_component_top_k(problem: Problem, k: int, slack: float | None = None) ->
         usually one component; after pruning it falls apart into small ones. An
         assignment using a dropped edge has posterior weight below
         ``exp(-slack)`` times the MAP's. ``None`` keeps every edge.
+    method : {"shared", "separate"}
+        ``"shared"`` (default): every component is bounded by the frame's own
+        reduced costs, computed once. ``"separate"`` (the reference): each
+        component is solved by :func:`top_k` as a problem of its own. The lists
+        are identical (where costs alone leave them open, "shared" falls back
+        to "separate" for that component).
 
     Returns
     -------
     list of ComponentTopK
-        Per component with at least one kept edge, each list found by
-        :func:`top_k` on the component's own problem.
+        Per component with at least one kept edge, in the order of its smallest
+        cell (mothers first): its own exact top-``k``, ascending cost; equal
+        costs in the order :func:`top_k` gives them on the component's problem.
     """
+    _check_k(k)
+    if method not in ("shared", "separate"):
+        raise ValueError(f"method must be 'shared' or 'separate', got {method!r}")
     keep = np.arange(problem.n_edges)
-    if slack is not None:
+    bounds = None
+    if slack is not None or method == "shared":
         bounds = _bounds(problem)
-        if bounds is not None:
-            keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
-    out = []
-    for mothers, daughters, edges, sub in _split(problem, keep):
-        sols = top_k(sub, k)
-        local = np.array([s.choice for s in sols], dtype=np.int64).reshape(len(sols), len(daughters))
-        glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
-        costs = np.array([s.cost for s in sols], dtype=np.float64)
-        out.append(ComponentTopK(mothers, daughters, edges, costs, glob))
-    return out
+    if slack is not None and bounds is not None:
+        keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
+    return _per_component_top_k(problem, keep, k, bounds, shared=method == "shared")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -22,6 +23,7 @@ from uqtrack.assignment import (
     solve_map,
     top_k,
 )
+from uqtrack.assignment.decompose import _merge
 
 TOL = 1e-9
 
@@ -309,6 +311,21 @@ def test_decomposed_on_a_crowded_frame() -> None:
     for budget in (0, 50, 20_000):
         got = top_k(problem, 10, enumerate_below=budget)
         assert_same_top_k(problem, got, ref, 10, ref_complete=False)
+
+
+def test_merge_is_the_cheapest_combinations_ties_by_rank_tuple() -> None:
+    # Integer costs: sums are exact and tie often. Specification: every
+    # combination of one rank per component, sorted by total cost, then by the
+    # rank tuple; the first k.
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        lists = [np.sort(rng.integers(0, 4, int(rng.integers(1, 5))).astype(float))
+                 for _ in range(int(rng.integers(0, 7)))]
+        comps = [ComponentTopK(None, None, None, c, None) for c in lists]
+        k = int(rng.integers(1, 12))
+        combos = sorted(itertools.product(*[range(len(c)) for c in lists]),
+                        key=lambda r: (sum(c[i] for c, i in zip(lists, r)), r))[:k]
+        assert _merge(comps, k).tolist() == [list(r) for r in combos]
 
 
 # ---------------------------------------------------------------------------

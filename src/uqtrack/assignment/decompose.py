@@ -167,25 +167,35 @@ def _merge(comps: list[ComponentTopK], k: int) -> np.ndarray:
     Components are folded in one at a time keeping the k best partial
     combinations, which is exact: a combination in the global top-k has a
     prefix in the prefix top-k. Ties are broken by the lexicographic order of
-    the rank tuples, so the result is deterministic.
+    the rank tuples, so the result is deterministic. Each fold records only
+    where its partial combinations came from, and the tuples are read back at
+    the end: linear in the number of components (thousands on large frames).
     """
     totals = np.zeros(1)
-    ranks = np.zeros((1, 0), dtype=np.int64)
+    lex = np.zeros(1, dtype=np.int64)  # lexicographic position of each partial tuple
+    steps = []  # per component: (parent partial combination, rank in the component)
     for comp in comps:
         n_a, n_b = len(totals), len(comp.costs)
-        if n_b == 1:
+        if n_b == 1:  # appending rank 0 everywhere keeps the order
             totals = totals + comp.costs[0]
-            ranks = np.concatenate([ranks, np.zeros((n_a, 1), dtype=np.int64)], axis=1)
+            steps.append((np.arange(n_a), np.zeros(n_a, dtype=np.int64)))
             continue
-        # Lexicographic position of each partial rank tuple, for tie-breaking.
-        lex = np.empty(n_a, dtype=np.int64)
-        lex[np.lexsort(ranks.T[::-1]) if ranks.shape[1] else np.arange(n_a)] = np.arange(n_a)
         sums = (totals[:, None] + comp.costs[None, :]).ravel()
         ia = np.repeat(np.arange(n_a), n_b)
         ib = np.tile(np.arange(n_b), n_a)
         best = np.lexsort((ib, lex[ia], sums))[:k]
         totals = sums[best]
-        ranks = np.concatenate([ranks[ia[best]], ib[best, None]], axis=1)
+        parent, rank = ia[best], ib[best]
+        order = np.lexsort((rank, lex[parent]))  # new tuple = parent's tuple + rank
+        lex = np.empty(len(best), dtype=np.int64)
+        lex[order] = np.arange(len(best))
+        steps.append((parent, rank))
+    ranks = np.zeros((len(totals), len(comps)), dtype=np.int64)
+    at = np.arange(len(totals))
+    for c in range(len(comps) - 1, -1, -1):
+        parent, rank = steps[c]
+        ranks[:, c] = rank[at]
+        at = parent[at]
     return ranks
 
 

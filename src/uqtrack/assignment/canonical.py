@@ -37,9 +37,9 @@ def _tie_tolerance(lp: _SlotLP, p: np.ndarray) -> float:
     """Reduced costs and potentials at most this far from 0 count as 0.
 
     2**-32 (about 2e-10) of the largest cost or potential: thousands of times the
-    rounding of the Bellman-Ford sums (and of their slack ``lp.delta`` over
-    hundreds of rounds), and far below the cost differences of distinct
-    assignments of real frames.
+    rounding of the Bellman-Ford sums, 4096 times their slack ``lp.delta`` (when
+    it is used), and far below the cost differences of distinct assignments of
+    real frames.
     """
     big = max(float(np.abs(lp.cost).max(initial=0.0)), float(np.abs(p).max(initial=0.0)))
     return 2.0**-32 * (1.0 + big)

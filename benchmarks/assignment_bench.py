@@ -2,18 +2,24 @@
 
 Usage::
 
-    python benchmarks/assignment_bench.py [--sizes 50 200 1000] [--k 10] [--seed 0]
+    python benchmarks/assignment_bench.py [--sizes 50 200 1000 10000] [--k 10] [--seed 0]
+        [--repeats 3] [--reference-up-to 1000] [--dense-up-to 3000]
 
 A frame: N mothers uniform in 512 x 512 px; daughters are the mothers moved by
 N(0, 5^2) per axis; 10% of mothers divide (two daughters near it), 2% of mothers
 disappear, 2% extra daughters appear at random. Candidates are each daughter's
 10 nearest mothers, cost d^2 / (2 * 5^2), w_a = w_d = 10.
+
+Each size runs in a fresh process, twice: once the fast solvers only (their
+peak resident memory is reported), once the references (HiGHS; dense LSA).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -22,6 +28,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from uqtrack.assignment import Problem, Solution, lsa_map_cost, solve_map, top_k
+from uqtrack.assignment.bounds import _match, _slot_lp
 
 SIGMA = 5.0
 SIZE = 512.0
@@ -79,31 +86,71 @@ def same_top_k(a: list[Solution], b: list[Solution], tol: float = 1e-9) -> bool:
     return True
 
 
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def fast(n: int, seed: int, k: int, repeats: int) -> dict:
+    """Times of the default solvers on one frame, and this process's peak memory."""
+    problem = synthetic_frame(n, np.random.default_rng(seed))
+    out = {"D": problem.n_daughters, "E": problem.n_edges, "rss_start": _peak_rss_mb()}
+    lp = _slot_lp(problem)
+    out["t_match"], _ = timed(lambda: _match(lp), repeats)
+    out["t_map"], sol = timed(lambda: solve_map(problem), repeats)
+    out["t_topk"], dec = timed(lambda: top_k(problem, k), repeats)
+    out.update(map=sol, topk=dec, rss=_peak_rss_mb())
+    return out
+
+
+def reference(n: int, seed: int, k: int, repeats: int, global_k: bool, dense: bool) -> dict:
+    """Times of the reference solvers (HiGHS; dense LSA) on the same frame."""
+    problem = synthetic_frame(n, np.random.default_rng(seed))
+    out: dict = {}
+    out["t_milp"], out["milp"] = timed(lambda: solve_map(problem, "milp"), 1)
+    if global_k:
+        out["t_global"], out["global"] = timed(lambda: top_k(problem, k, "global"), 1)
+    if dense:
+        out["t_dense"], out["dense"] = timed(lambda: lsa_map_cost(problem), repeats)
+    return out
+
+
+def _in_child(fn: Callable, *args) -> dict:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000, 10000])
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the fast timings")
+    parser.add_argument("--reference-up-to", type=int, default=1000,
+                        help="largest N for the HiGHS no-good top-K")
+    parser.add_argument("--dense-up-to", type=int, default=3000,
+                        help="largest N for the dense linear_sum_assignment (memory ~ 24 N^2 bytes)")
     args = parser.parse_args()
 
-    print(f"# {platform.processor() or platform.machine()}, python {platform.python_version()}")
-    header = (
-        "| N | D | E | MAP HiGHS (s) | top-k global (s) | top-k decomposed (s) | "
-        "LSA (s) | global/decomposed | MAP/LSA | lists agree | MAP = LSA |"
-    )
-    print(header)
-    print("|---" * 11 + "|")
+    print(f"# {platform.processor() or platform.machine()}, python {platform.python_version()}, "
+          f"seed {args.seed}, k {args.k}")
+    print("| N | D | E | matching (s) | MAP lsa (s) | MAP HiGHS (s) | top-k decomposed (s) | "
+          "top-k global (s) | dense LSA (s) | HiGHS/lsa | peak RSS (MB) | same MAP | "
+          "MAP = dense | lists agree |")
+    print("|---" * 14 + "|")
     for n in args.sizes:
-        problem = synthetic_frame(n, np.random.default_rng(args.seed))
-        t_map, sol = timed(lambda: solve_map(problem), args.repeats)
-        t_dec, dec = timed(lambda: top_k(problem, args.k, "decomposed"), args.repeats)
-        t_lsa, lsa = timed(lambda: lsa_map_cost(problem), args.repeats)
-        t_glob, glob = timed(lambda: top_k(problem, args.k, "global"), 1)
+        f = _in_child(fast, n, args.seed, args.k, args.repeats)
+        r = _in_child(reference, n, args.seed, args.k, args.repeats,
+                      n <= args.reference_up_to, n <= args.dense_up_to)
+        same_map = bool(np.array_equal(f["map"].choice, r["milp"].choice))
+        dense = f"{r['t_dense']:.3g}" if "t_dense" in r else "-"
+        map_dense = str(abs(f["map"].cost - r["dense"]) < 1e-6) if "dense" in r else "-"
+        glob = f"{r['t_global']:.3g}" if "t_global" in r else "-"
+        agree = str(same_top_k(r["global"], f["topk"])) if "global" in r else "-"
         print(
-            f"| {n} | {problem.n_daughters} | {problem.n_edges} | {t_map:.3f} | {t_glob:.2f} | "
-            f"{t_dec:.3f} | {t_lsa:.4f} | {t_glob / t_dec:.0f}x | {t_map / t_lsa:.0f}x | "
-            f"{same_top_k(glob, dec)} | {abs(sol.cost - lsa) < 1e-6} |",
+            f"| {n} | {f['D']} | {f['E']} | {f['t_match']:.3g} | {f['t_map']:.3g} | "
+            f"{r['t_milp']:.3g} | {f['t_topk']:.3g} | {glob} | {dense} | "
+            f"{r['t_milp'] / f['t_map']:.0f}x | {f['rss']:.0f} ({f['rss_start']:.0f} at start) | "
+            f"{same_map} | {map_dense} | {agree} |",
             flush=True,
         )
 

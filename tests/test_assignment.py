@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA, needs_shared_data
 from scipy.spatial import cKDTree
 
 from uqtrack.assignment import (
@@ -21,6 +23,7 @@ from uqtrack.assignment import (
     solve_map,
     top_k,
 )
+from uqtrack.assignment.decompose import _merge
 
 TOL = 1e-9
 
@@ -213,6 +216,63 @@ def test_per_component_with_slack_keeps_everything_within_slack() -> None:
             assert local <= {tuple(c) for c in comp.choices.tolist()}
 
 
+def assert_same_components(a: list[ComponentTopK], b: list[ComponentTopK]) -> None:
+    """Identical component lists: cells, edges, costs and choices, in order."""
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        for name in ("mothers", "daughters", "edges", "costs", "choices"):
+            u, v = getattr(x, name), getattr(y, name)
+            assert u.dtype == v.dtype and np.array_equal(u, v), name
+
+
+@pytest.mark.parametrize("integer_costs", [False, True])
+def test_per_component_shared_bounds_give_the_separate_lists(integer_costs: bool) -> None:
+    # The frame's reduced costs bound every component ("shared") or each
+    # component is solved as its own problem ("separate", the reference):
+    # same lists, tie order included (integer costs tie often).
+    rng = np.random.default_rng(21)
+    for trial in range(60):
+        problem = random_small(rng, integer_costs)
+        for k in (1, 2, 10):
+            for slack in (None, 0.5, 3.0):
+                assert_same_components(
+                    per_component_top_k(problem, k, slack),
+                    per_component_top_k(problem, k, slack, method="separate"),
+                )
+    for n, seed, settings in [
+        (60, 3, [(1, 20.0), (10, 20.0), (10, 3.0), (3, None)]),
+        (300, 5, [(10, 3.0)] if integer_costs else [(1, 20.0), (10, 20.0), (10, 3.0)]),
+    ]:
+        problem = frame(n, seed, integer_costs=integer_costs)
+        for k, slack in settings:
+            assert_same_components(
+                per_component_top_k(problem, k, slack),
+                per_component_top_k(problem, k, slack, method="separate"),
+            )
+
+
+@needs_shared_data
+@pytest.mark.realdata
+def test_per_component_shared_bounds_on_real_frames() -> None:
+    # asf's lists on Fluo-N2DL-HeLa 02 (step 1: 280 cells; step 10), k = 10, slack 20.
+    from uqtrack.ctc import read_sequence
+    from uqtrack.lineage import frame_pairs
+    from uqtrack.trackers import DistanceTracker
+
+    _, dets, _ = read_sequence(SHARED_DATA / "ctc" / "Fluo-N2DL-HeLa", "02")
+    tracker = DistanceTracker(sigma=3.1)
+    frames = np.unique(dets["frame"])
+    for t, t2 in frame_pairs(frames, 1)[:8] + frame_pairs(frames, 10)[:4]:
+        fm = dets[dets["frame"] == t].sort_values("label")[["y", "x"]].to_numpy(dtype=float)
+        fd = dets[dets["frame"] == t2].sort_values("label")[["y", "x"]].to_numpy(dtype=float)
+        edges = tracker.candidates(fm, fd)
+        problem = Problem(len(fm), len(fd), edges, tracker.costs(fm, fd, edges), 10.0, 10.0)
+        assert_same_components(
+            per_component_top_k(problem, 10, 20.0),
+            per_component_top_k(problem, 10, 20.0, method="separate"),
+        )
+
+
 # ---------------------------------------------------------------------------
 # medium, realistic frames
 # ---------------------------------------------------------------------------
@@ -251,6 +311,21 @@ def test_decomposed_on_a_crowded_frame() -> None:
     for budget in (0, 50, 20_000):
         got = top_k(problem, 10, enumerate_below=budget)
         assert_same_top_k(problem, got, ref, 10, ref_complete=False)
+
+
+def test_merge_is_the_cheapest_combinations_ties_by_rank_tuple() -> None:
+    # Integer costs: sums are exact and tie often. Specification: every
+    # combination of one rank per component, sorted by total cost, then by the
+    # rank tuple; the first k.
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        lists = [np.sort(rng.integers(0, 4, int(rng.integers(1, 5))).astype(float))
+                 for _ in range(int(rng.integers(0, 7)))]
+        comps = [ComponentTopK(None, None, None, c, None) for c in lists]
+        k = int(rng.integers(1, 12))
+        combos = sorted(itertools.product(*[range(len(c)) for c in lists]),
+                        key=lambda r: (sum(c[i] for c, i in zip(lists, r)), r))[:k]
+        assert _merge(comps, k).tolist() == [list(r) for r in combos]
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +453,11 @@ def test_invalid_arguments_raise() -> None:
     with pytest.raises(ValueError):
         top_k(problem, 3, method="murty")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        solve_map(problem, method="lsa")  # type: ignore[arg-type]
+        solve_map(problem, method="murty")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        per_component_top_k(problem, 0)
+    with pytest.raises(ValueError):
+        per_component_top_k(problem, 3, method="own")  # type: ignore[arg-type]
 
 
 def test_problem_is_read_only() -> None:

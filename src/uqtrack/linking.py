@@ -10,13 +10,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from uqtrack.assignment import TimeLimitReached
 from uqtrack.tables import empty_table, pair_table
 from uqtrack.trackers import Frame, Tracker
 from uqtrack.uq import METHODS, MethodParams, make_pair
 
 log = logging.getLogger("uqtrack")
 
-TIMING_COLUMNS = ["t", "t2", "mothers", "daughters", "edges", "seconds"]
+TIMING_COLUMNS = ["t", "t2", "mothers", "daughters", "edges", "seconds", "timed_out"]
 
 
 def pair_rng(seed: int, key: str, t: int) -> np.random.Generator:
@@ -61,8 +62,9 @@ def link_sequence(
     -------
     dict
         ``method -> (table, timings)``: the edge table (:mod:`uqtrack.tables`) and
-        ``t, t2, mothers, daughters, edges, seconds`` per frame pair, where seconds
-        are the tracker's own work on the pair plus the method's.
+        ``t, t2, mothers, daughters, edges, seconds, timed_out`` per frame pair,
+        where seconds are the tracker's own work on the pair plus the method's, and
+        ``timed_out`` marks a pair left out because HiGHS hit ``params.time_limit``.
     """
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -81,13 +83,21 @@ def link_sequence(
         for method in methods:
             rng = pair_rng(seed[0], f"{seed[1]}/{method}", int(t))
             tic = time.perf_counter()
-            probs = METHODS[method](pair.with_rng(rng))
+            try:
+                probs = METHODS[method](pair.with_rng(rng))
+            except TimeLimitReached as err:
+                # never a non-optimal answer: the pair is left out and counted
+                log.warning("%s: frame pair (%d, %d) left out: HiGHS hit its time limit of %g s",
+                            method, t, t2, err.time_limit)
+                probs = None
             seconds = shared + time.perf_counter() - tic
-            tables[method].append(
-                pair_table(int(t), int(t2), labels_m, labels_d, edges, pair.problem.costs, probs,
-                           tracker.appear_cost + tracker.disappear_cost)
-            )
-            timings[method].append((t, t2, len(labels_m), len(labels_d), len(edges), seconds))
+            if probs is not None:
+                tables[method].append(
+                    pair_table(int(t), int(t2), labels_m, labels_d, edges, pair.problem.costs, probs,
+                               tracker.appear_cost + tracker.disappear_cost)
+                )
+            row = (t, t2, len(labels_m), len(labels_d), len(edges), seconds, int(probs is None))
+            timings[method].append(row)
         if n % 25 == 0 or n == len(pairs):
             log.info("%d/%d frame pairs, %.1f s", n, len(pairs), time.perf_counter() - started)
     return {

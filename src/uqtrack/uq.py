@@ -75,6 +75,8 @@ class MethodParams:
     topk: str = "decomposed"  # how `as` enumerates the global top-K: decomposed | global
     slack: float | None = 20.0  # asf: drop edges in no assignment within this of the MAP
     max_daughters: int = 2
+    map_solver: str = "lsa"  # every MAP (sm, fp, fpa, predictions): lsa | milp (reference)
+    time_limit: float | None = None  # seconds per HiGHS call (milp, top-K fallbacks); None: none
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class Pair:
     def solve_map(self, costs: np.ndarray | None = None) -> np.ndarray:
         """Each daughter's choice in the MAP of ``costs`` (default: the tracker's)."""
         problem = self.problem if costs is None else replace(self.problem, costs=costs)
-        return assignment.solve_map(problem).choice
+        return assignment.solve_map(problem, self.params.map_solver, time_limit=self.params.time_limit).choice
 
     def sampled_costs(self) -> list[np.ndarray]:
         """K perturbed cost draws of the tracker, edges fixed."""
@@ -173,7 +175,8 @@ def assignment_sampling(pair: Pair) -> PairProbabilities:
     ``p_k`` is ``exp(-cost(A_k))`` self-normalised over the K; the judged prediction
     is the MAP, ``A_1``.
     """
-    solutions = assignment.top_k(pair.problem, pair.params.k, method=pair.params.topk)
+    solutions = assignment.top_k(pair.problem, pair.params.k, method=pair.params.topk,
+                                 time_limit=pair.params.time_limit)
     weights = solution_weights(np.array([s.cost for s in solutions]))
     p_edge, p_none = _marginals([s.choice for s in solutions], weights, pair.n_edges, pair.n_daughters)
     return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(solutions[0].choice, pair.n_edges))

@@ -129,6 +129,15 @@ def edges_of(role):
     return inputs
 
 
+def timings_of_dataset(wildcards):
+    """Every method's timings of every sequence of one dataset, step and tracker."""
+    return [
+        f"results/edges/{wildcards.dataset}/{seq}/step{wildcards.step}/{wildcards.tracker}/{m}/timings.tsv"
+        for m in METHODS
+        for seq in cfg.sequences(dataset_config(wildcards))
+    ]
+
+
 GRID = [
     dict(dataset=d, step=s, tracker=t, method=m)
     for d in DATASETS

@@ -19,6 +19,7 @@ rule evaluate:
         evaluation_truth=per_sequence(
             "evaluation", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
         ),
+        timings=timings_of_dataset,
     output:
         temperature=expand(
             "results/temperature/{{dataset}}/step{{step}}/{{tracker}}/{method}.json",

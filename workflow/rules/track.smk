@@ -65,5 +65,7 @@ rule edges:
         topk=config["topk"],
         asf_slack=config["asf_slack"],
         max_daughters=config["max_daughters"],
+        map_solver=config["map_solver"],
+        time_limit=config["time_limit"],
     script:
         "../scripts/edges.py"

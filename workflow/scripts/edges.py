@@ -27,6 +27,8 @@ def main(sm):
             # the slack is a cost difference: measured on the step's own scale, like w_a
             slack=None if sm.params.asf_slack is None else sm.params.asf_slack * tracker.step_scale,
             max_daughters=sm.params.max_daughters,
+            map_solver=sm.params.map_solver,
+            time_limit=sm.params.time_limit,
         ),
         seed=(sm.params.seed, f"{wc.dataset}/{wc.seq}/{wc.step}/{wc.tracker}"),
     )

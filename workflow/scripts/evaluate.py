@@ -57,6 +57,8 @@ def main(sm):
         for name in ("tau", "temperature", "daughters", "daughters_used", "msd"):
             result[f"ts_{name}" if name.startswith("daughters") else name] = fit[name]
         result["ts_status"] = STATUSES.index(fit["status"])  # flag_meanings set by the summary
+        timed_out = [p for p in sm.input.timings if f"/{method}/" in p]
+        result["timed_out_pairs"] = int(sum(pd.read_csv(p, sep="\t")["timed_out"].sum() for p in timed_out))
         if int(result["n_predicted_links"]) == 0:
             log.warning("%s step %s %s/%s: no predicted link to judge; its metrics are NaN",
                         wc.dataset, wc.step, wc.tracker, method)

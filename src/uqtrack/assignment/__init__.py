@@ -16,8 +16,12 @@ whichever solver produced them.
 
 Solvers
 -------
-- :func:`solve_map`: the cheapest assignment, an integer program built with PuLP
-  and solved exactly (MIP gap 0) by HiGHS.
+- :func:`solve_map`: the cheapest assignment. ``method="lsa"`` (default) solves
+  the equivalent slot assignment problem as one sparse minimum-weight bipartite
+  matching; ``method="milp"`` is an integer program built with PuLP and solved
+  exactly (MIP gap 0) by HiGHS (the reference). Where several assignments cost
+  the same, every method returns the same one: the lexicographically smallest
+  choice vector among them (:mod:`~uqtrack.assignment.canonical`).
 - :func:`top_k`: the K cheapest assignments. ``method="global"`` re-solves the
   whole integer program with one no-good cut per found solution (the reference).
   ``method="decomposed"`` (default) prunes edges that provably cannot occur in
@@ -29,10 +33,13 @@ Solvers
   mothers as candidates the unpruned graph is usually one giant component.
 - :func:`per_component_top_k`: each connected component's own top-K (optionally
   after pruning edges beyond a slack of the MAP), for methods whose posterior
-  factorises over components.
+  factorises over components; the frame's reduced costs, computed once, bound
+  every component's search.
 - :func:`lsa_map_cost`: an independent MAP cost via
   :func:`scipy.optimize.linear_sum_assignment`, for cross-checking.
 - :func:`brute_force`: every feasible assignment, for tests on tiny instances.
+- Calls that run HiGHS take ``time_limit`` (seconds, None = none) and raise
+  :class:`TimeLimitReached` when it runs out, never a non-optimal answer.
 
 Modules
 -------
@@ -40,9 +47,12 @@ Modules
   :func:`solution_cost`, :func:`is_feasible`, :func:`edge_mask`,
   :func:`brute_force`.
 - :mod:`~uqtrack.assignment.milp`: the PuLP/HiGHS integer program and its
-  no-good-cut top-K.
-- :mod:`~uqtrack.assignment.bounds`: :func:`lsa_map_cost` and the LP reduced
-  costs used for pruning and bounding.
+  no-good-cut top-K, :class:`TimeLimitReached`.
+- :mod:`~uqtrack.assignment.bounds`: the slot formulation, its sparse matching
+  and dual potentials, :func:`lsa_map_cost`, the LP reduced costs used for
+  pruning and bounding.
+- :mod:`~uqtrack.assignment.canonical`: the canonical (lexicographically
+  smallest) optimum.
 - :mod:`~uqtrack.assignment.search`: exact branch and bound of one component.
 - :mod:`~uqtrack.assignment.decompose`: connected components, the exact merge,
   :func:`split`.
@@ -54,6 +64,7 @@ Each module imports only those listed above it.
 
 from uqtrack.assignment.bounds import lsa_map_cost
 from uqtrack.assignment.decompose import ComponentTopK, split
+from uqtrack.assignment.milp import TimeLimitReached
 from uqtrack.assignment.problem import (
     Problem,
     Solution,
@@ -63,10 +74,11 @@ from uqtrack.assignment.problem import (
     solution_cost,
 )
 from uqtrack.assignment.search import ENUMERATE_BELOW
-from uqtrack.assignment.solve import per_component_top_k, solve_map, top_k
+from uqtrack.assignment.solve import MAP_METHODS, per_component_top_k, solve_map, top_k
 
 __all__ = [
     "ENUMERATE_BELOW",
+    "MAP_METHODS",
     "ComponentTopK",
     "Problem",
     "Solution",
@@ -78,5 +90,6 @@ __all__ = [
     "solution_cost",
     "solve_map",
     "split",
+    "TimeLimitReached",
     "top_k",
 ]

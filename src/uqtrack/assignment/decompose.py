@@ -19,8 +19,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from uqtrack.assignment.bounds import _Bounds, _bounds
-from uqtrack.assignment.problem import Problem, solution_cost
-from uqtrack.assignment.search import _solve_component
+from uqtrack.assignment.problem import Problem, _make_solutions, solution_cost
+from uqtrack.assignment.search import ENUMERATE_BELOW, _solve_component
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,25 +86,26 @@ def _groups(
         yield mothers, daughters, kept[pos], local
 
 
+def _sub_problem(problem: Problem, mothers: np.ndarray, daughters: np.ndarray,
+                 edges: np.ndarray, local: np.ndarray) -> Problem:
+    """The problem of one component (see :func:`_groups`)."""
+    return Problem(
+        n_mothers=len(mothers),
+        n_daughters=len(daughters),
+        edges=local,
+        costs=problem.costs[edges],
+        appear_cost=problem.appear_cost,
+        disappear_cost=problem.disappear_cost,
+        max_daughters=problem.max_daughters,
+    )
+
+
 def _split(
     problem: Problem, kept: np.ndarray
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Problem]]:
     """:func:`split` of the graph of edges `kept` (ascending edge indices)."""
     return [
-        (
-            mothers,
-            daughters,
-            edges,
-            Problem(
-                n_mothers=len(mothers),
-                n_daughters=len(daughters),
-                edges=local,
-                costs=problem.costs[edges],
-                appear_cost=problem.appear_cost,
-                disappear_cost=problem.disappear_cost,
-                max_daughters=problem.max_daughters,
-            ),
-        )
+        (mothers, daughters, edges, _sub_problem(problem, mothers, daughters, edges, local))
         for mothers, daughters, edges, local in _groups(problem, kept)
     ]
 
@@ -127,6 +128,7 @@ def _components(
     budget: int,
     bounds: _Bounds | None = None,
     limit: float = math.inf,
+    deadline: tuple[float, float] | None = None,
 ) -> list[ComponentTopK]:
     """Top-k of each connected component of the kept-edge graph.
 
@@ -152,7 +154,7 @@ def _components(
             map_local = np.where(glob_map >= 0, np.searchsorted(comp_edges, glob_map), -1)
             rc_local, rc_appear_local = bounds.rc[comp_edges], bounds.rc_appear[daughters]
         local, costs = _solve_component(
-            args, k, bounds, map_local, rc_local, rc_appear_local, limit, budget
+            args, k, bounds, map_local, rc_local, rc_appear_local, limit, budget, deadline
         )
         glob = np.where(local >= 0, comp_edges[np.maximum(local, 0)], -1)
         out.append(ComponentTopK(mothers, daughters, comp_edges, costs, glob))
@@ -165,25 +167,35 @@ def _merge(comps: list[ComponentTopK], k: int) -> np.ndarray:
     Components are folded in one at a time keeping the k best partial
     combinations, which is exact: a combination in the global top-k has a
     prefix in the prefix top-k. Ties are broken by the lexicographic order of
-    the rank tuples, so the result is deterministic.
+    the rank tuples, so the result is deterministic. Each fold records only
+    where its partial combinations came from, and the tuples are read back at
+    the end: linear in the number of components (thousands on large frames).
     """
     totals = np.zeros(1)
-    ranks = np.zeros((1, 0), dtype=np.int64)
+    lex = np.zeros(1, dtype=np.int64)  # lexicographic position of each partial tuple
+    steps = []  # per component: (parent partial combination, rank in the component)
     for comp in comps:
         n_a, n_b = len(totals), len(comp.costs)
-        if n_b == 1:
+        if n_b == 1:  # appending rank 0 everywhere keeps the order
             totals = totals + comp.costs[0]
-            ranks = np.concatenate([ranks, np.zeros((n_a, 1), dtype=np.int64)], axis=1)
+            steps.append((np.arange(n_a), np.zeros(n_a, dtype=np.int64)))
             continue
-        # Lexicographic position of each partial rank tuple, for tie-breaking.
-        lex = np.empty(n_a, dtype=np.int64)
-        lex[np.lexsort(ranks.T[::-1]) if ranks.shape[1] else np.arange(n_a)] = np.arange(n_a)
         sums = (totals[:, None] + comp.costs[None, :]).ravel()
         ia = np.repeat(np.arange(n_a), n_b)
         ib = np.tile(np.arange(n_b), n_a)
         best = np.lexsort((ib, lex[ia], sums))[:k]
         totals = sums[best]
-        ranks = np.concatenate([ranks[ia[best]], ib[best, None]], axis=1)
+        parent, rank = ia[best], ib[best]
+        order = np.lexsort((rank, lex[parent]))  # new tuple = parent's tuple + rank
+        lex = np.empty(len(best), dtype=np.int64)
+        lex[order] = np.arange(len(best))
+        steps.append((parent, rank))
+    ranks = np.zeros((len(totals), len(comps)), dtype=np.int64)
+    at = np.arange(len(totals))
+    for c in range(len(comps) - 1, -1, -1):
+        parent, rank = steps[c]
+        ranks[:, c] = rank[at]
+        at = parent[at]
     return ranks
 
 
@@ -197,19 +209,36 @@ def _combine(problem: Problem, comps: list[ComponentTopK], k: int) -> list[np.nd
 
 
 def _decomposed_top_k(
-    problem: Problem, k: int, enumerate_below: int, prune: bool
+    problem: Problem,
+    k: int,
+    enumerate_below: int,
+    prune: bool,
+    deadline: tuple[float, float] | None = None,
+) -> list[np.ndarray]:
+    """Decomposed top-k, with the problem's own bounds (see :func:`_bounded_top_k`)."""
+    return _bounded_top_k(problem, _bounds(problem), k, enumerate_below, prune, deadline)
+
+
+def _bounded_top_k(
+    problem: Problem,
+    bounds: _Bounds | None,
+    k: int,
+    enumerate_below: int,
+    prune: bool,
+    deadline: tuple[float, float] | None = None,
 ) -> list[np.ndarray]:
     """Decomposed top-k, optionally on the graph of edges with small reduced cost.
 
     An assignment costing at most MAP + s only uses edges with reduced cost
     <= s. So if the k-th best assignment of the pruned problem costs at most
     MAP + s, it and all cheaper ones are the true top-k. Otherwise its cost
-    gives a valid s for a further, then exact, pass.
+    gives a valid s for a further, then exact, pass. `bounds` may be any valid
+    :class:`~uqtrack.assignment.bounds._Bounds` of `problem` (None: none).
     """
-    bounds = _bounds(problem)
     everything = np.ones(problem.n_edges, dtype=bool)
     if bounds is None or not prune:
-        return _combine(problem, _components(problem, everything, k, enumerate_below, bounds), k)
+        comps = _components(problem, everything, k, enumerate_below, bounds, deadline=deadline)
+        return _combine(problem, comps, k)
     map_cost = solution_cost(problem, bounds.map_choice)
     # Start from twice the k-th smallest positive reduced cost: the cheapest
     # alternatives to the MAP are mostly single local moves.
@@ -219,7 +248,7 @@ def _decomposed_top_k(
         if attempt == 7:
             slack = math.inf
         keep = bounds.rc <= slack + bounds.tol
-        comps = _components(problem, keep, k, enumerate_below, bounds, slack)
+        comps = _components(problem, keep, k, enumerate_below, bounds, slack, deadline)
         choices = _combine(problem, comps, k)
         if keep.all() and slack == math.inf:
             break
@@ -231,3 +260,126 @@ def _decomposed_top_k(
         else:  # too few assignments left: widen
             slack = 4.0 * slack + 1.0
     return choices
+
+
+# ---------------------------------------------------------------------------
+# Each component's own top-k (per_component_top_k)
+# ---------------------------------------------------------------------------
+
+
+def _as_component(
+    mothers: np.ndarray, daughters: np.ndarray, edges: np.ndarray,
+    choices: list[np.ndarray], costs: np.ndarray,
+) -> ComponentTopK:
+    local = np.array(choices, dtype=np.int64).reshape(len(choices), len(daughters))
+    glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
+    return ComponentTopK(mothers, daughters, edges, costs, glob)
+
+
+def _separate_top_k(
+    problem: Problem, mothers: np.ndarray, daughters: np.ndarray, edges: np.ndarray,
+    local: np.ndarray, k: int,
+) -> ComponentTopK:
+    """One component's top-k as the decomposed top-k of its own problem (own bounds)."""
+    sub = _sub_problem(problem, mothers, daughters, edges, local)
+    sols = _make_solutions(sub, _decomposed_top_k(sub, k, ENUMERATE_BELOW, True))
+    costs = np.array([s.cost for s in sols], dtype=np.float64)
+    return _as_component(mothers, daughters, edges, [s.choice for s in sols], costs)
+
+
+def _unambiguous(costs: np.ndarray, k: int, tol: float) -> bool:
+    """Whether the first `k` of an exact top-(k+1) are fixed by their costs alone.
+
+    True unless two of them cost exactly the same (their order is then the
+    search's) or the k-th and (k+1)-th are within `tol` (which of them is kept
+    is then up to float noise).
+    """
+    head = costs[:k]
+    if np.any(head[1:] == head[:-1]):
+        return False
+    return len(costs) <= k or costs[k] - costs[k - 1] > tol
+
+
+#: Components with more daughters than this are pruned and split again before
+#: their branch and bound (as :func:`top_k` does); smaller ones are searched whole.
+_PRUNE_ABOVE = 16
+
+
+def _shared_top_k(
+    problem: Problem, bounds: _Bounds, mothers: np.ndarray, daughters: np.ndarray,
+    edges: np.ndarray, local: np.ndarray, k: int,
+) -> ComponentTopK:
+    """One component's top-k bounded by the frame's reduced costs (see :func:`_per_component_top_k`)."""
+    sub = _sub_problem(problem, mothers, daughters, edges, local)
+    glob_map = bounds.map_choice[daughters]
+    # The MAP's edges have reduced cost 0, so they are kept and local.
+    map_local = np.where(glob_map >= 0, np.searchsorted(edges, glob_map), -1)
+    sub_bounds = _Bounds(map_local, bounds.rc[edges], bounds.rc_appear[daughters], bounds.tol)
+    prune = len(daughters) > _PRUNE_ABOVE
+    sols = _make_solutions(sub, _bounded_top_k(sub, sub_bounds, k + 1, ENUMERATE_BELOW, prune))
+    costs = np.array([s.cost for s in sols], dtype=np.float64)
+    if not _unambiguous(costs, k, bounds.tol):
+        return _separate_top_k(problem, mothers, daughters, edges, local, k)
+    return _as_component(mothers, daughters, edges, [s.choice for s in sols[:k]], costs[:k])
+
+
+def _single_edges(
+    problem: Problem, edges: np.ndarray, k: int, tol: float
+) -> tuple[list[ComponentTopK], np.ndarray]:
+    """Top-k of components that are one edge each (link, or appear + disappear).
+
+    Returns the lists and a mask of `edges` whose two costs tie (exactly, or
+    within `tol` when ``k = 1``), left to :func:`_separate_top_k`.
+    """
+    wa, wd = problem.appear_cost, problem.disappear_cost
+    # Exactly the float operations of solution_cost on the 1 x 1 problem.
+    link = problem.costs[edges] + wa * 0 + wd * 0
+    none = float(np.zeros(0).sum() + wa * 1 + wd * 1)
+    tied = (link == none) | ((k == 1) & (np.abs(link - none) <= tol))
+    out = []
+    mothers, daughters = problem.edges[edges, 0], problem.edges[edges, 1]
+    for c in np.flatnonzero(~tied).tolist():
+        e, w = edges[c : c + 1], float(link[c])
+        if w < none:
+            costs, choices = np.array([w, none]), np.array([[e[0]], [-1]])
+        else:
+            costs, choices = np.array([none, w]), np.array([[-1], [e[0]]])
+        out.append(ComponentTopK(mothers[c : c + 1], daughters[c : c + 1], e,
+                                 costs[:k], choices[:k]))
+    return out, tied
+
+
+def _per_component_top_k(
+    problem: Problem, kept: np.ndarray, k: int, bounds: _Bounds | None, shared: bool
+) -> list[ComponentTopK]:
+    """Top-k of each component of the graph of edges `kept` (ascending), in :func:`_groups` order.
+
+    ``shared=False`` solves each component as a problem of its own
+    (:func:`_separate_top_k`: a sparse matching, duals and a decomposed top-k
+    each). ``shared=True`` reuses the frame's `bounds` for every component:
+    restricted to a component, the frame's MAP and dual potentials are the
+    component's (complementary slackness holds component by component), so its
+    reduced costs bound the component's assignments just as well. A single
+    edge (most components after pruning) has two assignments and is sorted
+    directly. The lists are the same either way: both are exact and sorted by
+    :func:`~uqtrack.assignment.solution_cost`; where costs alone do not fix a
+    list (exact ties, a near tie at the k-th place; see :func:`_unambiguous`)
+    the shared path defers to :func:`_separate_top_k`.
+    """
+    if not shared or bounds is None or len(kept) == 0:
+        return [_separate_top_k(problem, *group, k) for group in _groups(problem, kept)]
+    # Components that are a single edge: both its cells have one kept edge.
+    e_m, e_d = problem.edges[kept, 0], problem.edges[kept, 1]
+    lone = (np.bincount(e_m, minlength=problem.n_mothers)[e_m] == 1) & (
+        np.bincount(e_d, minlength=problem.n_daughters)[e_d] == 1
+    )
+    out, tied = _single_edges(problem, kept[lone], k, bounds.tol)
+    rest = np.sort(np.concatenate([kept[~lone], kept[lone][tied]]))
+    for mothers, daughters, edges, local in _groups(problem, rest):
+        if len(edges) == 1:
+            out.append(_separate_top_k(problem, mothers, daughters, edges, local, k))
+        else:
+            out.append(_shared_top_k(problem, bounds, mothers, daughters, edges, local, k))
+    # _groups order: by smallest cell, and every component's smallest cell is a mother.
+    out.sort(key=lambda comp: int(comp.mothers[0]))
+    return out

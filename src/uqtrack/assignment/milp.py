@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 
 import numpy as np
 import pulp
@@ -42,12 +43,44 @@ def _silence_banner() -> None:
         os.close(null)
 
 
-def _highs() -> pulp.LpSolver:
+class TimeLimitReached(RuntimeError):
+    """HiGHS ran out of the time allowed before it proved an assignment optimal.
+
+    Raised instead of returning an assignment that may not be optimal.
+
+    Attributes
+    ----------
+    time_limit : float
+        The limit (seconds of wall-clock time for the whole call).
+    found : int
+        Assignments proven optimal (in order) before the limit struck; the
+        top-K enumeration solves once per assignment.
+    """
+
+    def __init__(self, time_limit: float, found: int) -> None:
+        super().__init__(
+            f"HiGHS hit the time limit of {time_limit:g} s after {found} proven "
+            "assignment(s); no answer is returned"
+        )
+        self.time_limit = time_limit
+        self.found = found
+
+
+def _highs(time_limit: float | None = None) -> pulp.LpSolver:
     _silence_banner()
     # Gap 0: HiGHS' default relative gap (1e-4) accepts near-optimal solutions,
     # which silently permutes the top-K order on large frames. One thread keeps
     # runs reproducible and leaves cores to the workflow's own parallelism.
-    return pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, threads=1)
+    return pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, threads=1, timeLimit=time_limit)
+
+
+def _deadline(time_limit: float | None) -> tuple[float, float] | None:
+    """``(limit, wall-clock deadline)`` of a call with this time limit, or None."""
+    if time_limit is None:
+        return None
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
+    return float(time_limit), time.perf_counter() + float(time_limit)
 
 
 def _binary(prob: pulp.LpProblem, name: str) -> pulp.LpVariable:
@@ -66,11 +99,14 @@ def _nogood_top_k(
     disappear: float,
     max_daughters: int,
     k: int,
+    deadline: tuple[float, float] | None = None,
 ) -> list[np.ndarray]:
     """The `k` cheapest assignments by repeated MIP solves with no-good cuts.
 
     Returns choices (edge index per daughter, or -1) in the order found, which
     is ascending cost. Fewer than `k` if the problem has fewer assignments.
+    With a `deadline` (see :func:`_deadline`) each solve gets the time left and
+    :class:`TimeLimitReached` is raised once it is used up.
     """
     n_edges = len(edges)
     if n_edges == 0:  # one assignment only, and HiGHS rejects empty models
@@ -103,7 +139,14 @@ def _nogood_top_k(
     found: list[np.ndarray] = []
     solver = _highs()
     while len(found) < k:
+        if deadline is not None:
+            left = deadline[1] - time.perf_counter()
+            if left <= 0:
+                raise TimeLimitReached(deadline[0], len(found))
+            solver = _highs(left)
         prob.solve(solver)
+        if deadline is not None and _hit_time_limit(prob):
+            raise TimeLimitReached(deadline[0], len(found))
         if prob.status == pulp.LpStatusInfeasible:
             break  # every assignment has been cut off
         if prob.status != pulp.LpStatusOptimal or prob.sol_status != pulp.LpSolutionOptimal:
@@ -123,3 +166,11 @@ def _nogood_top_k(
             >= 1 - len(chosen)
         )
     return found
+
+
+def _hit_time_limit(prob: pulp.LpProblem) -> bool:
+    """Whether HiGHS stopped at its time limit (PuLP reports that as "optimal")."""
+    import highspy
+
+    model = getattr(prob, "solverModel", None)
+    return model is not None and model.getModelStatus() == highspy.HighsModelStatus.kTimeLimit

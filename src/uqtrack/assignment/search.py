@@ -148,8 +148,12 @@ def _solve_component(
     rc_appear_local: np.ndarray | None,
     limit: float,
     budget: int,
+    deadline: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Local choices (r, n) and costs (r,) of a sub-problem's top-k."""
+    """Local choices (r, n) and costs (r,) of a sub-problem's top-k.
+
+    `deadline` bounds the HiGHS fallback (see :func:`~uqtrack.assignment.milp._deadline`).
+    """
     n_m, n_d, edges, costs, wa, wd, maxd = args
     if budget > 0 and n_d <= _MAX_DEPTH:
         if rc_local is None:  # no bounds: plain enumeration within the budget
@@ -170,5 +174,5 @@ def _solve_component(
         if found is not None:
             local = np.array([c for _, c in found], dtype=np.int64).reshape(len(found), n_d)
             return local, np.array([c for c, _ in found])
-    local = np.array(_nogood_top_k(*args, k), dtype=np.int64).reshape(-1, n_d)
+    local = np.array(_nogood_top_k(*args, k, deadline), dtype=np.int64).reshape(-1, n_d)
     return local, np.array([_local_cost(args, row) for row in local])

@@ -7,10 +7,21 @@ from typing import Literal
 import numpy as np
 
 from uqtrack.assignment.bounds import _bounds
-from uqtrack.assignment.decompose import ComponentTopK, _decomposed_top_k, _split
-from uqtrack.assignment.milp import _nogood_top_k
-from uqtrack.assignment.problem import Problem, Solution, _args, _check_k, _make_solutions
+from uqtrack.assignment.canonical import _canonical
+from uqtrack.assignment.decompose import ComponentTopK, _decomposed_top_k, _per_component_top_k
+from uqtrack.assignment.milp import _deadline, _nogood_top_k
+from uqtrack.assignment.problem import (
+    Problem,
+    Solution,
+    _args,
+    _check_k,
+    _make_solutions,
+    solution_cost,
+)
 from uqtrack.assignment.search import ENUMERATE_BELOW
+
+#: Values of ``solve_map(method=...)``.
+MAP_METHODS = ("lsa", "milp", "decomposed")
 
 
 def top_k(
@@ -20,6 +31,7 @@ def top_k(
     *,
     enumerate_below: int = ENUMERATE_BELOW,
     prune: bool = True,
+    time_limit: float | None = None,
 ) -> list[Solution]:
     """The `k` cheapest feasible assignments, in ascending cost.
 
@@ -42,6 +54,10 @@ def top_k(
         occur in the top-k before splitting into components (exact; with
         nearest-neighbour candidates the unpruned graph is usually one
         component). False uses the candidate graph's components as they are.
+    time_limit : float, optional
+        Seconds of wall-clock time the call may take before a HiGHS solve
+        finishes (every solve of ``"global"``; the fallback of
+        ``"decomposed"``); None: no limit.
 
     Returns
     -------
@@ -50,41 +66,82 @@ def top_k(
         (same input, same output) that may differ between methods; when the
         k-th cost is tied, which of the tied assignments are returned may
         differ between methods too.
+
+    Raises
+    ------
+    TimeLimitReached
+        If `time_limit` ran out before HiGHS proved its answer optimal.
     """
     _check_k(k)
+    deadline = _deadline(time_limit)
     if method == "global":
-        choices = _nogood_top_k(*_args(problem), k)
+        choices = _nogood_top_k(*_args(problem), k, deadline)
     elif method == "decomposed":
-        choices = _decomposed_top_k(problem, k, enumerate_below, prune)
+        choices = _decomposed_top_k(problem, k, enumerate_below, prune, deadline)
     else:
         raise ValueError(f"method must be 'decomposed' or 'global', got {method!r}")
     return _make_solutions(problem, choices)
 
 
 def solve_map(
-    problem: Problem, method: Literal["milp", "decomposed"] = "milp"
+    problem: Problem,
+    method: Literal["lsa", "milp", "decomposed"] = "lsa",
+    *,
+    time_limit: float | None = None,
 ) -> Solution:
-    """The cheapest feasible assignment (MAP).
+    """The cheapest feasible assignment (MAP), canonical among equal-cost ones.
 
     Parameters
     ----------
     problem : Problem
-    method : {"milp", "decomposed"}
-        ``"milp"`` (default): one integer program over the whole frame, solved
-        by HiGHS with gap 0. ``"decomposed"``: ``top_k(problem, 1)``.
+    method : {"lsa", "milp", "decomposed"}
+        ``"lsa"`` (default): the slot formulation (see
+        :mod:`~uqtrack.assignment.bounds`) as one sparse minimum-weight
+        bipartite matching (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`).
+        ``"milp"``: one integer program over the whole frame, built with PuLP
+        and solved by HiGHS with gap 0 (the reference). ``"decomposed"``:
+        ``top_k(problem, 1)``.
+    time_limit : float, optional
+        ``"milp"`` and ``"decomposed"``: see :func:`top_k`. ``"lsa"`` uses no
+        HiGHS and ignores it.
 
     Returns
     -------
     Solution
+        Whatever the method, the optimal assignment whose choice vector is
+        lexicographically smallest (``-1`` = appears, before the daughter's
+        edges in index order); see :mod:`~uqtrack.assignment.canonical`.
+        Assignments whose costs differ by float rounding only count as tied.
+
+    Raises
+    ------
+    TimeLimitReached
+        See :func:`top_k`.
+    RuntimeError
+        If the solver's answer is not optimal by the LP reduced costs (never
+        seen; would mean a solver failure).
     """
-    if method == "milp":
-        return top_k(problem, 1, method="global")[0]
-    if method == "decomposed":
-        return top_k(problem, 1, method="decomposed")[0]
-    raise ValueError(f"method must be 'milp' or 'decomposed', got {method!r}")
+    if method == "lsa":
+        choice = _canonical(problem)
+    elif method in ("milp", "decomposed"):
+        found = top_k(
+            problem, 1, method="global" if method == "milp" else "decomposed",
+            time_limit=time_limit,
+        )[0]
+        choice = _canonical(problem, found.choice)
+    else:
+        raise ValueError(f"method must be one of {MAP_METHODS}, got {method!r}")
+    choice.setflags(write=False)
+    return Solution(solution_cost(problem, choice), choice)
 
 
-def per_component_top_k(problem: Problem, k: int, slack: float | None = None) -> list[ComponentTopK]:
+def per_component_top_k(
+    problem: Problem,
+    k: int,
+    slack: float | None = None,
+    *,
+    method: Literal["shared", "separate"] = "shared",
+) -> list[ComponentTopK]:
     """Each connected component's own exact ``k`` cheapest assignments.
 
     Parameters
@@ -99,23 +156,27 @@ def per_component_top_k(problem: Problem, k: int, slack: float | None = None) ->
         usually one component; after pruning it falls apart into small ones. An
         assignment using a dropped edge has posterior weight below
         ``exp(-slack)`` times the MAP's. ``None`` keeps every edge.
+    method : {"shared", "separate"}
+        ``"shared"`` (default): every component is bounded by the frame's own
+        reduced costs, computed once. ``"separate"`` (the reference): each
+        component is solved by :func:`top_k` as a problem of its own. The lists
+        are identical (where costs alone leave them open, "shared" falls back
+        to "separate" for that component).
 
     Returns
     -------
     list of ComponentTopK
-        Per component with at least one kept edge, each list found by
-        :func:`top_k` on the component's own problem.
+        Per component with at least one kept edge, in the order of its smallest
+        cell (mothers first): its own exact top-``k``, ascending cost; equal
+        costs in the order :func:`top_k` gives them on the component's problem.
     """
+    _check_k(k)
+    if method not in ("shared", "separate"):
+        raise ValueError(f"method must be 'shared' or 'separate', got {method!r}")
     keep = np.arange(problem.n_edges)
-    if slack is not None:
+    bounds = None
+    if slack is not None or method == "shared":
         bounds = _bounds(problem)
-        if bounds is not None:
-            keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
-    out = []
-    for mothers, daughters, edges, sub in _split(problem, keep):
-        sols = top_k(sub, k)
-        local = np.array([s.choice for s in sols], dtype=np.int64).reshape(len(sols), len(daughters))
-        glob = np.where(local >= 0, edges[np.maximum(local, 0)], -1)
-        costs = np.array([s.cost for s in sols], dtype=np.float64)
-        out.append(ComponentTopK(mothers, daughters, edges, costs, glob))
-    return out
+    if slack is not None and bounds is not None:
+        keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
+    return _per_component_top_k(problem, keep, k, bounds, shared=method == "shared")

@@ -82,13 +82,10 @@ def _read_folder(folder: Path, source: str) -> AssociationModel:
     if missing:
         raise InputError(folder, f"not a model folder: {', '.join(missing)} missing")
     try:
-        config = yaml.safe_load((folder / "config.yaml").read_text())
         train = {}
         if (folder / "train_config.yaml").is_file():
             train = yaml.safe_load((folder / "train_config.yaml").read_text()) or {}
-        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-        net = TrackingTransformer.create(config)
-        net.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
+        net = TrackingTransformer.from_folder(folder, map_location="cpu")  # weights_only
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, yaml.YAMLError) as exc:
         raise InputError(folder, f"cannot load the model ({source}): {exc}") from None
     features = train.pop("features", "none")

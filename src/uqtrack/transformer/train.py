@@ -7,7 +7,8 @@ shows it. The loss is the cross-entropy of each daughter's true class (its true
 mother, see :mod:`uqtrack.lineage`, or "no parent") under the very quiet-softmax
 distribution that ``associate`` reads. Daughters whose true mother is beyond the
 model's spatial cutoff cannot be learnt (probability 0) and are left out, counted.
-Each sample is augmented by a random rotation, flip, scaling (0.8-1.25) and shift.
+Each sample is augmented by a random rotation, flip, scaling (0.8-1.25) and shift,
+and a large frame pair is cut to a random disc of it (see ``max_cells``).
 """
 
 from __future__ import annotations
@@ -110,6 +111,34 @@ def training_pairs(seq: TrainingSequence, step: int, cutoff: float, features: st
     return pairs, dropped
 
 
+def _crop(pair: _Pair, rng: np.random.Generator, max_cells: int | None, margin: float) -> _Pair:
+    """A random disc of a large frame pair: about ``max_cells / 2`` daughters nearest
+    to a random daughter, with every mother within ``margin`` pixels more.
+
+    Attention is local (``spatial_pos_cutoff``) anyway, and the cost of a sample
+    grows with the square of its cells. Daughters whose true mother falls outside
+    are left out (their class could not be learnt).
+    """
+    m, d = pair.n_mothers, len(pair.target)
+    if max_cells is None or m + d <= max_cells:
+        return pair
+    mxy, dxy = pair.coords[:m], pair.coords[m:]
+    centre = dxy[rng.integers(d)]
+    dist = np.hypot(*(dxy - centre).T)
+    radius = np.sort(dist)[min(max(1, max_cells // 2), d) - 1]
+    keep_m = np.hypot(*(mxy - centre).T) <= radius + margin
+    has = pair.target < m
+    keep_d = (dist <= radius) & (~has | keep_m[np.minimum(pair.target, m - 1)])
+    if not keep_m.any() or not keep_d.any():
+        return pair
+    new_index = np.cumsum(keep_m) - 1
+    k = int(keep_m.sum())
+    target = np.where(has[keep_d], new_index[np.minimum(pair.target[keep_d], m - 1)], k)
+    keep = np.concatenate([keep_m, keep_d])
+    feats = None if pair.features is None else pair.features[keep]
+    return _Pair(pair.coords[keep], k, target, feats)
+
+
 def _augment(pair: _Pair, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """Randomly rotated, flipped, scaled and shifted coordinates (and features)."""
     theta = rng.uniform(0, 2 * np.pi)
@@ -129,8 +158,9 @@ def _augment(pair: _Pair, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 
 
 def _batch_loss(net: TrackingTransformer, batch: list[_Pair], rng: np.random.Generator,
-                cutoff: float) -> torch.Tensor:
+                cutoff: float, max_cells: int | None) -> torch.Tensor:
     """Mean cross-entropy of the daughters' true classes over a padded batch."""
+    batch = [_crop(p, rng, max_cells, cutoff / 4) for p in batch]
     n = max(len(p.coords) for p in batch)
     coords = np.zeros((len(batch), n, 3), np.float32)
     pad = np.ones((len(batch), n), bool)
@@ -173,6 +203,7 @@ def train_model(
     dropout: float = 0.1,
     cutoff: float = 256.0,
     features: str = "none",
+    max_cells: int | None = 256,
     threads: int = 1,
 ) -> AssociationModel:
     """Train a small trackastra ``TrackingTransformer`` from scratch.
@@ -202,6 +233,10 @@ def train_model(
         ``spatial_pos_cutoff`` in pixels: pairs farther apart have probability 0.
     features : {"none", "wrfeat"}
         What the model sees besides centroids (see :data:`~uqtrack.transformer.model.FEATURES`).
+    max_cells : int or None
+        A frame pair with more cells (both frames) is cut, each time it is drawn,
+        to a random disc of about ``max_cells / 2`` daughters and the mothers
+        within ``cutoff / 4`` pixels around them; None: never cut.
     threads : int
         torch intra-op threads while training (more than 1 pays only on large
         frames of an idle machine).
@@ -253,7 +288,7 @@ def train_model(
             net.train()
             for it in range(iterations):
                 batch = [samples[i] for i in rng.integers(len(samples), size=batch_size)]
-                loss = _batch_loss(net, batch, rng, cutoff)
+                loss = _batch_loss(net, batch, rng, cutoff, max_cells)
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -267,6 +302,7 @@ def train_model(
     info = {"uqtrack": {
         "seed": int(seed), "steps": steps, "iterations": int(iterations),
         "batch_size": int(batch_size), "lr": float(lr), "threads": int(threads),
+        "max_cells": None if max_cells is None else int(max_cells),
         "samples": len(samples), "unreachable_daughters": int(unreachable),
         "sequences": record,
     }}

@@ -57,6 +57,7 @@ def test_wrong_type_and_unknown_method():
 
 def test_missing_dataset_folder(tmp_path):
     bad = copy.deepcopy(DEFAULT)
+    bad["overview"] = []
     bad["datasets"] = {"real": {"path": str(tmp_path / "nope"), "calibration": ["01"], "evaluation": ["02"]}}
     _fails(bad, "datasets.real.path", "folder not found")
     (tmp_path / "there" / "01_GT" / "TRA").mkdir(parents=True)
@@ -121,3 +122,21 @@ def test_tracker_entries_are_checked_per_type():
     two = copy.deepcopy(DEFAULT)  # two variants of one type side by side
     two["trackers"]["near"] = {"type": "distance", "max_candidates": 3}
     _check(two)
+
+
+def test_overview_entries_name_what_the_config_runs():
+    bad = copy.deepcopy(DEFAULT)
+    bad["overview"] = [{"dataset": "sim-nuclei", "step": 7, "tracker": "distance", "method": "as"}]
+    _fails(bad, "overview.0.step")
+    bad["overview"] = [{"dataset": "sim-nuclei", "step": 10, "tracker": "nope", "method": "as"}]
+    _fails(bad, "overview.0.tracker")
+
+
+def test_a_transformer_names_a_model():
+    bad = copy.deepcopy(DEFAULT)
+    bad["trackers"]["t"] = {"type": "transformer", "model": "missing"}
+    _fails(bad, "trackers.t.model", "models:")
+    bad["models"] = {"missing": {"train": {"iterations": 10}}}
+    _check(bad)
+    bad["trackers"]["t"]["dropout"] = 1.5
+    _fails(bad, "trackers.t.dropout")

@@ -42,7 +42,8 @@ def tiny_run(tmp_path_factory):
 def test_summary_and_figures(tiny_run):
     summary = xr.load_dataset(tiny_run / "results" / "summary.nc")
     assert set(summary["uq"].values) == {"sm", "as"}
-    assert float(summary["ece"].sel(uq="as", ts="raw", step=1).squeeze()) >= 0  # plain .sel works
+    assert list(summary["tracker"].values) == ["distance", "transformer"]
+    assert float(summary["ece"].sel(uq="as", ts="raw", step=1, tracker="distance").squeeze()) >= 0  # plain .sel
     assert list(summary["step"].values) == [1, 4]
     ece = summary["ece"].values
     assert np.isfinite(ece).all() and (ece >= 0).all() and (ece <= 1).all()
@@ -81,7 +82,7 @@ def test_report_is_self_contained(tiny_run, snakemake_bin):
 def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     run(snakemake_bin, tmp_path, TINY, cores=1)
     compared = 0
-    for sub in ["edges", "prepared", "trackers", "temperature", "metrics", "figures"]:
+    for sub in ["edges", "prepared", "models", "trackers", "temperature", "metrics", "figures"]:
         for a in sorted((tiny_run / "results" / sub).rglob("*")):
             # wall-clock times (and the figure drawn from them) differ by design
             if a.is_file() and a.name != "timings.tsv" and not a.name.startswith("compute_time"):
@@ -91,7 +92,7 @@ def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     for name in ["summary.nc", "bootstrap.nc", "claims.md", "claims.tsv"]:
         assert (tiny_run / "results" / name).read_bytes() == (tmp_path / "results" / name).read_bytes(), name
     timings = pd.read_csv(tmp_path / "results" / "timings.tsv", sep="\t")
-    assert len(timings) == 8 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 2 methods
+    assert len(timings) == 16 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 2 trackers x 2 methods
     assert compared > 20
 
 
@@ -101,7 +102,7 @@ def test_bad_input_stops_with_one_line_and_rerun_resumes(tiny_run, tmp_path, sna
     man_track = data / "02_GT" / "TRA" / "man_track.txt"
     good = man_track.read_text()
     man_track.write_text(good.replace("\n", " 7\n", 1))  # five numbers on line 1
-    config = {**TINY, "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
+    config = {**TINY, "overview": [], "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
     proc = run(snakemake_bin, tmp_path / "work", config, check=False)
     assert proc.returncode != 0
     lines = [l for l in proc.stderr.splitlines() if l.startswith("uqtrack ERROR") and "man_track.txt" in l]

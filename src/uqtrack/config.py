@@ -60,6 +60,8 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
             trackers.check_entry(entry)
         except ValueError as err:
             raise InputError(source, f"trackers.{name}: {err}") from None
+        if "model" in entry and entry["model"] not in config.get("models", {}):
+            raise InputError(source, f"trackers.{name}.model: {entry['model']!r} is not a name in models:")
     for i, entry in enumerate(config.get("overview", [])):
         for key, known in (("dataset", config["datasets"]), ("tracker", config["trackers"]),
                            ("method", config["methods"])):

@@ -41,12 +41,17 @@ def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
 
 
 def share_library() -> None:
-    """Let the workflow's jobs import this checkout's ``uqtrack``.
+    """Let the workflow's jobs import this checkout's ``uqtrack`` and the user's modules.
 
-    Prepends the folder holding the package to ``PYTHONPATH``, which job processes
-    inherit, so rules also work in conda environments that lack the package.
+    Prepends the folder holding the package, and the run's working directory (where a
+    ``module:Class`` tracker of the user's lives), to ``PYTHONPATH``, which job
+    processes inherit, so rules also work in conda environments that lack the package.
     """
     src = str(Path(__file__).resolve().parents[1])
-    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    if src not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([src, *filter(None, paths)])
+    here = os.getcwd()  # the run's working directory: where a user's own tracker module lives
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    new = [p for p in (src, here) if p not in paths]
+    os.environ["PYTHONPATH"] = os.pathsep.join(new + paths)
+    for p in reversed(new):
+        if p not in sys.path:
+            sys.path.insert(0, p)  # the Snakefile's own process checks the config with it

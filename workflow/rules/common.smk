@@ -44,6 +44,7 @@ FIGURES += expand(
 
 wildcard_constraints:
     dataset="|".join(map(re.escape, DATASETS)),
+    model="|".join(map(re.escape, config.get("models", {}))) or "(?!)",
     tracker="|".join(map(re.escape, TRACKERS)),
     method="|".join(METHODS),
     step=r"\d+",
@@ -90,9 +91,23 @@ def sequence_data(dataset, seq):
     return {"masks": f"{root}/{seq}_GT/TRA", "images": f"{root}/{seq}"}
 
 
-def tracker_config(name):
-    """A tracker's config entry with its type spelled out."""
-    return {"type": "distance", **config["trackers"][name]}
+def tracker_config(name, dataset=None):
+    """A tracker's config entry with its type spelled out and, for a dataset, its
+    model (a `models:` name) resolved to that dataset's model folder."""
+    entry = {"type": "distance", **config["trackers"][name]}
+    if dataset is not None and "model" in entry:
+        entry["model"] = f"results/models/{dataset}/{entry['model']}"
+    return entry
+
+
+def model_of(wildcards):
+    """The model folder a tracker needs, if any (transformer trackers)."""
+    entry = config["trackers"][wildcards.tracker]
+    return (
+        [f"results/models/{wildcards.dataset}/{entry['model']}"]
+        if "model" in entry
+        else []
+    )
 
 
 def per_part(role, pattern):

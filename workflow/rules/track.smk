@@ -1,6 +1,34 @@
-# Track: resolve each tracker's `auto` parameters, then link probabilities of every
+# Track: train or fetch the association models transformer trackers use, resolve each
+# tracker's `auto` parameters, then link probabilities of every
 # method (one job per sequence, step and tracker: the methods share its reads and costs).
 # Tracking reads no ground truth except the fit's step-1 calibration links.
+
+
+rule model:
+    input:
+        detections=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
+        ),
+        tracks=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/tracks.parquet"
+        ),
+    output:
+        directory("results/models/{dataset}/{model}"),
+    log:
+        "logs/model/{dataset}/{model}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1  # fixed: torch's result depends on its thread count
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        spec=lambda wc: config["models"][wc.model],
+        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+        steps=lambda wc: cfg.steps(config, wc.dataset),
+        seed=config["seed"],
+    script:
+        "../scripts/model.py"
 
 
 rule fit:
@@ -11,6 +39,7 @@ rule fit:
         links=per_part(
             "calibration", "results/prepared/{dataset}/{seq}/step1/truth.parquet"
         ),
+        model=model_of,
     output:
         directory("results/trackers/{dataset}/{tracker}"),
     log:
@@ -22,7 +51,7 @@ rule fit:
         mem_mb=4000,
         runtime=30,
     params:
-        tracker=lambda wc: tracker_config(wc.tracker),
+        tracker=lambda wc: tracker_config(wc.tracker, wc.dataset),
         parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
         data=lambda wc: [
             sequence_data(wc.dataset, p["seq"])
@@ -57,7 +86,7 @@ rule edges:
         mem_mb=4000,
         runtime=120,
     params:
-        tracker=lambda wc: tracker_config(wc.tracker),
+        tracker=lambda wc: tracker_config(wc.tracker, wc.dataset),
         data=lambda wc: sequence_data(wc.dataset, wc.seq),
         methods=METHODS,
         seed=config["seed"],

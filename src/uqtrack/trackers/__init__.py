@@ -4,6 +4,7 @@
 type           cost model
 =============  ==========================================================
 distance       Gaussian motion on centroids (:mod:`.distance`)
+transformer    Trackastra's association model, MC dropout (:mod:`.transformer`)
 <module:Cls>   any class implementing :class:`Tracker`, e.g. ``mypkg.costs:AreaDistance``
 =============  ==========================================================
 
@@ -34,8 +35,12 @@ from typing import Any
 
 from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates
 from uqtrack.trackers.distance import DistanceTracker, continuing_moves, fit_sigma
+from uqtrack.trackers.transformer import TransformerTracker
 
-TRACKER_TYPES: dict[str, type[Tracker]] = {"distance": DistanceTracker}
+TRACKER_TYPES: dict[str, type[Tracker]] = {
+    "distance": DistanceTracker,
+    "transformer": TransformerTracker,
+}
 
 #: Keys every tracker entry may hold besides its type's own.
 COMMON_KEYS = ("type", "appear_cost", "disappear_cost", "step_scaling")
@@ -47,6 +52,7 @@ __all__ = [
     "Frame",
     "TRACKER_TYPES",
     "Tracker",
+    "TransformerTracker",
     "check_entry",
     "continuing_moves",
     "fit_sigma",

@@ -1,0 +1,116 @@
+"""``transformer``: Trackastra's association model, perturbed by MC dropout.
+
+Cost of a candidate link ``w_ij = -log p_ij``, with ``p_ij`` the association
+probability of the frame pair from the model (:func:`uqtrack.transformer.associate`:
+trackastra's quiet softmax over each daughter's mothers plus "no parent"). The model
+sees the two frames of the pair, so at step ``s`` it sees the subsampled frames.
+Candidates: each daughter's ``max_candidates`` most probable mothers (mothers
+farther than the model's spatial cutoff, 256 px by default, have probability 0 and
+never are). ``fp`` / ``fpa`` draw costs with MC dropout at rate ``dropout`` (the
+paper's 0.5, 0.25, 0.125: three trackers of this type side by side).
+
+The model is named in the config's ``models:`` section and trained once per dataset
+on its calibration split, or loaded from a folder or by the name of a trackastra
+pretrained model (network needed once); :mod:`uqtrack.transformer` does the work and
+is imported only when a transformer tracker runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from uqtrack.trackers.base import Frame, Tracker
+
+#: Costs of links whose MC-dropout probability underflows to 0 (a cost must be finite).
+MAX_COST = 700.0
+
+
+@dataclass
+class PairCells:
+    """One frame as the model sees it, with the pair's association cached on it."""
+
+    cells: pd.DataFrame
+    frame: Frame = field(repr=False)
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+
+@dataclass(frozen=True)
+class TransformerTracker(Tracker):
+    """See the module docstring.
+
+    Parameters
+    ----------
+    model : str
+        A model folder (the workflow resolves the ``models:`` name to
+        ``results/models/<dataset>/<name>``).
+    dropout : float
+        MC dropout rate of ``fp`` / ``fpa``.
+    max_candidates : int
+        Each daughter's candidates are its most probable mothers.
+    """
+
+    model: str = ""
+    dropout: float = 0.5
+    max_candidates: int = 10
+    # link a daughter (absent competition) when its mother gets p > e^-2 = 0.14:
+    # a daughter no mother gets that much is most likely one that appears
+    appear_cost: float = 1.0
+    disappear_cost: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.dropout < 1.0:
+            raise ValueError(f"dropout must lie in (0, 1), got {self.dropout}")
+        if self.max_candidates < 1:
+            raise ValueError("max_candidates must be >= 1")
+
+    @cached_property
+    def net(self) -> Any:
+        from uqtrack.transformer import load_model  # torch is imported only here
+
+        return load_model(self.model)
+
+    def features(self, frame: Frame) -> PairCells:
+        return PairCells(frame.cells[["label", "y", "x"]].reset_index(drop=True), frame)
+
+    def _associate(self, mothers: PairCells, daughters: PairCells, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        from uqtrack.transformer import associate
+
+        kw: dict[str, Any] = {}
+        if self.net.features != "none":
+            kw["masks"] = (mothers.frame.masks(), daughters.frame.masks())
+            kw["images"] = (mothers.frame.image(), daughters.frame.image())
+        if rng is None:
+            key = id(mothers)
+            if key not in daughters.cache:
+                daughters.cache[key] = associate(self.net, mothers.cells, daughters.cells, log=True, **kw)
+            return daughters.cache[key]
+        return associate(self.net, mothers.cells, daughters.cells, log=True, dropout=self.dropout, rng=rng, **kw)
+
+    def candidates(self, mothers: PairCells, daughters: PairCells) -> np.ndarray:
+        if len(mothers) == 0 or len(daughters) == 0:
+            return np.empty((0, 2), dtype=np.int64)
+        log_p, _ = self._associate(mothers, daughters)
+        k = min(self.max_candidates, len(mothers))
+        best = np.argsort(-log_p, axis=0, kind="stable")[:k]  # (k, D) mother indices
+        mother, daughter = best.ravel(), np.tile(np.arange(len(daughters)), k)
+        keep = np.isfinite(log_p[mother, daughter])
+        edges = np.column_stack([mother[keep], daughter[keep]]).astype(np.int64)
+        return edges[np.lexsort((edges[:, 0], edges[:, 1]))]
+
+    def costs(self, mothers: PairCells, daughters: PairCells, edges: np.ndarray) -> np.ndarray:
+        log_p, _ = self._associate(mothers, daughters)
+        return np.minimum(-log_p[edges[:, 0], edges[:, 1]], MAX_COST)
+
+    def sample_costs(
+        self, mothers: PairCells, daughters: PairCells, edges: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        log_p, _ = self._associate(mothers, daughters, rng)
+        return np.minimum(-log_p[edges[:, 0], edges[:, 1]], MAX_COST)

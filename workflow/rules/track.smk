@@ -36,7 +36,7 @@ rule edges:
     input:
         detections=rules.prepare.output.detections,
         stats=rules.prepare.output.stats,
-        tracker=rules.fit.output[0],
+        tracker=fitted_tracker,
         data=raw_input,
     output:
         edges="results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet",

@@ -28,6 +28,7 @@ include: "workflow/rules/track.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:
@@ -36,3 +37,4 @@ rule all:
         "results/summary.nc",
         CLAIMS,
         FIGURES,
+        EXPORTS,

@@ -285,7 +285,7 @@ def masks_only_config(tmp_path):
     write_masks(tmp_path / "movie" / "01_masks", cells_table())
     config["datasets"]["movie"] = {"path": str(tmp_path / "movie"), "annotated": False,
                                    "masks": "{seq}_masks", "track": ["01"], "calibration_from": "sim-nuclei"}
-    config["export"] = {"tracker": "distance", "method": "as"}
+    config["export"] = {"tracker": "distance", "method": "as", "step": 1}  # step: the schema's default
     return config
 
 
@@ -310,8 +310,17 @@ def test_masks_only_dataset_config(tmp_path):
     assert cfg.masks_location(movie, "/r", "01") == "/r/01_masks"
     assert cfg.masks_location(config["datasets"]["sim-nuclei"], "/r", "02") == "/r/02_GT/TRA/man_track*.tif*"
     assert ("movie", "01") in cfg.exported(config) and ("sim-colony", "02") in cfg.exported(config)
+    targets = cfg.export_targets(config)
+    assert "results/export/movie/01/01_RES" in targets and "results/export/sim-nuclei/02/check.md" in targets
+    assert not any(t.startswith("results/export/movie/") and "check" in t for t in targets)
+    inputs = cfg.export_inputs(config, "movie", "01")  # the movie's edges, the calibration's temperature
+    assert inputs["edges"] == "results/edges/movie/01/step1/distance/as/edges.parquet"
+    assert inputs["temperature"] == "results/temperature/sim-nuclei/step1/distance/as.json"
+    assert cfg.calibrated_on(config["datasets"]["sim-nuclei"], "01").startswith("yes")
+    assert cfg.calibrated_on(config["datasets"]["sim-nuclei"], "02") == "no"
+    assert cfg.calibrated_on({"calibration": [{"seq": "01", "frames": [0, 26]}]}, "01").startswith("on frames 0-26")
     del config["export"]
-    assert cfg.exported(config) == []
+    assert cfg.exported(config) == [] and cfg.export_targets(config) == []
 
 
 @pytest.mark.parametrize(
@@ -342,3 +351,31 @@ def test_calibration_from_must_be_annotated(tmp_path):
     config["datasets"]["other"] = dict(config["datasets"]["movie"])
     config["datasets"]["movie"]["calibration_from"] = "other"
     _fails(config, "datasets.movie.calibration_from", "'other' is masks-only")
+
+
+def test_a_movie_without_links_still_exports(tmp_path):
+    """One frame (or no cell that links): empty links, one track per cell, a valid GEFF."""
+    from uqtrack.tables import empty_table
+
+    cells = cells_table()[lambda c: c["frame"] == 0]
+    write_masks(tmp_path / "in", cells)
+    links = predicted_links(empty_table(), 0.5)
+    assert len(links) == 0
+    kept, tracks = map_tracks(cells, links, [0])
+    assert tracks.values.tolist() == [[1, 0, 0, 0], [2, 0, 0, 0]]
+    (tmp_path / "out").mkdir()
+    write_ctc_result(tmp_path / "out", kept, tracks, ctc.find_label_images(tmp_path / "in"), [0])
+    write_geff(tmp_path / "g.geff", kept, links, {})
+    nodes, edges, _ = read_geff(tmp_path / "g.geff")
+    assert len(nodes) == 2 and len(edges) == 0
+    table = budget(links)
+    assert table["links_checked"].tolist() == [0, 0, 0, 0]
+    assert error_count_range(np.zeros(0)) == (0, 0)
+
+
+def test_an_annotated_folder_without_masks_is_one_line(tmp_path):
+    config = copy.deepcopy(DEFAULT)
+    for seq in ("01", "02"):
+        (tmp_path / f"{seq}_GT" / "TRA").mkdir(parents=True)
+    config["datasets"] = {"real": {"path": str(tmp_path), "calibration": ["01"], "evaluation": ["02"]}}
+    _fails(config, "datasets.real.path", "man_track*.tif", "no label images")

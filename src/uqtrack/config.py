@@ -72,15 +72,14 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
                     " (point it at a local copy, or give a `download` URL)",
                 )
             for seq in sequences(ds):
-                if not annotated(ds):
-                    try:
-                        ctc.find_label_images(masks_location(ds, str(root), seq))
-                    except InputError as err:
-                        raise InputError(source, f"datasets.{name}.masks: {err}") from None
-                    continue
                 tra = root / f"{seq}_GT" / "TRA"
-                if not tra.is_dir():
+                if annotated(ds) and not tra.is_dir():
                     raise InputError(source, f"datasets.{name}: folder not found: {tra}")
+                try:  # the label images are listed when the workflow is built
+                    ctc.find_label_images(masks_location(ds, str(root), seq))
+                except InputError as err:
+                    where = "masks" if not annotated(ds) else "path"
+                    raise InputError(source, f"datasets.{name}.{where}: {err}") from None
     _check_export(config, source)
 
 
@@ -151,6 +150,44 @@ def masks_location(dataset: dict[str, Any], root: str, seq: str) -> str:
 def calibration_source(config: dict[str, Any], name: str) -> str:
     """The dataset whose fitted tracker and temperature apply to dataset ``name``."""
     return config["datasets"][name].get("calibration_from", name)
+
+
+#: What the export writes per sequence; annotated sequences also get :data:`EXPORT_CHECK`.
+EXPORT_FILES = ("{seq}_RES", "tracks.geff", "links.tsv", "proofread.md", "proofread.tsv")
+EXPORT_CHECK = ("check.md", "check.tsv")
+
+
+def export_targets(config: dict[str, Any]) -> list[str]:
+    """Every file and folder of ``results/export`` the config asks for."""
+    return [
+        f"results/export/{name}/{seq}/{f.format(seq=seq)}"
+        for name, seq in exported(config)
+        for f in EXPORT_FILES + (EXPORT_CHECK if annotated(config["datasets"][name]) else ())
+    ]
+
+
+def export_inputs(config: dict[str, Any], dataset: str, seq: str) -> dict[str, str]:
+    """The exported edge table, the temperature that calibrates it (the dataset's own,
+    or its ``calibration_from``'s: same tracker, method and step) and the detections."""
+    e = config["export"]
+    cell = f"step{e['step']}/{e['tracker']}/{e['method']}"
+    return {
+        "edges": f"results/edges/{dataset}/{seq}/{cell}/edges.parquet",
+        "temperature": f"results/temperature/{calibration_source(config, dataset)}/{cell}.json",
+        "detections": f"results/prepared/{dataset}/{seq}/detections.parquet",
+        "stats": f"results/prepared/{dataset}/{seq}/stats.json",
+    }
+
+
+def calibrated_on(dataset: dict[str, Any], seq: str) -> str:
+    """Whether, and on which frames, the temperature was fitted on this sequence."""
+    mine = [p for p in parts(dataset, "calibration") if p["seq"] == seq]
+    if not mine:
+        return "no"
+    if all(p["first"] is None and p["last"] is None for p in mine):
+        return "yes (in-sample: expect a closer match than on new data)"
+    ranges = ", ".join(f"{p['first']}-{p['last']}" for p in mine)
+    return f"on frames {ranges} of it (in-sample there)"
 
 
 def exported(config: dict[str, Any]) -> list[tuple[str, str]]:

@@ -51,8 +51,9 @@ def predicted_links(table: pd.DataFrame, tau: float) -> pd.DataFrame:
         A daughter has not exactly one predicted class.
     """
     if len(table) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object if c == "alternatives" else float)
-                             for c in LINK_COLUMNS})
+        dtypes = {"rank": np.int64, "t": np.int64, "t2": np.int64, "mother": np.int64,
+                  "daughter": np.int64, "alternatives": object}
+        return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, float)) for c in LINK_COLUMNS})
     groups = daughter_groups(table)
     pred = table["pred"].to_numpy(bool)
     per_daughter = np.bincount(groups, weights=pred)

@@ -71,10 +71,11 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
                     f"datasets.{name}.path: folder not found: {root}"
                     " (point it at a local copy, or give a `download` URL)",
                 )
-            for seq in sequences(ds):
+            for seq in sequences(ds) if annotated(ds) else []:
                 tra = root / f"{seq}_GT" / "TRA"
-                if annotated(ds) and not tra.is_dir():
+                if not tra.is_dir():
                     raise InputError(source, f"datasets.{name}: folder not found: {tra}")
+            for seq in sequences(ds):
                 try:  # the label images are listed when the workflow is built
                     ctc.find_label_images(masks_location(ds, str(root), seq))
                 except InputError as err:

@@ -30,6 +30,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/track.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:
@@ -38,3 +39,15 @@ rule all:
         "results/summary.nc",
         CLAIMS,
         FIGURES,
+        EXPORTS,
+
+
+onsuccess:
+    # where a finished run's outputs are (the terminal otherwise ends on job lines)
+    if not workflow.dryrun and os.path.exists("results/summary.nc"):
+        print(
+            "\nuqtrack: done. Findings: results/claims.md; numbers: results/summary.nc;"
+            " figures: results/figures/; exports: results/export/."
+            "\nOne page with all of it: snakemake --report report.html",
+            file=sys.stderr,
+        )

@@ -15,6 +15,7 @@ the published CTC data contains it.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tempfile
@@ -37,7 +38,9 @@ __all__ = [
     "read_man_track",
     "write_man_track",
     "find_frames",
+    "find_label_images",
     "read_frame",
+    "read_masks",
     "read_detections",
     "validate",
     "tra_dir_of",
@@ -61,6 +64,8 @@ DETECTION_COLUMNS = [
 MAN_TRACK = "man_track.txt"
 _FRAME_RE = re.compile(r"^man_track(\d+)\.tiff?$")
 _INT_RE = re.compile(r"[0-9]+")  # fullmatch: non-negative ASCII decimal, no sign
+_TIFF_RE = re.compile(r"\.tiff?$", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"(\d+)\D*$")  # the last number in a file stem is its frame
 
 
 # --------------------------------------------------------------------------- tracks
@@ -249,6 +254,54 @@ def find_frames(tra_dir: StrPath) -> dict[int, Path]:
         frames[t] = entry
     if not frames:
         raise InputError(tra_dir, "no mask files man_track<frame>.tif")
+    return dict(sorted(frames.items()))
+
+
+def find_label_images(location: StrPath) -> dict[int, Path]:
+    """Map frame number to label image for a folder of TIFFs or a glob pattern.
+
+    For sequences that come with label masks only (no ``man_track.txt``): a CTC
+    ``TRA`` or ``SEG`` folder, a segmentation tool's output folder, or a pattern
+    such as ``01_GT/SEG/man_seg*.tif``. The frame number is the last number in a
+    file's stem (``man_track007.tif`` -> 7, ``img_t0012_masks.tif`` -> 12).
+
+    Parameters
+    ----------
+    location
+        A folder (every ``*.tif``/``*.tiff`` in it counts) or a glob pattern (holds
+        ``*``, ``?`` or ``[``).
+
+    Returns
+    -------
+    dict[int, pathlib.Path]
+        Sorted by frame number.
+
+    Raises
+    ------
+    InputError
+        Nothing matches, a file's name holds no number, or two files give the same
+        frame number (name a narrower glob then).
+    """
+    text = str(location)
+    if any(c in text for c in "*?["):
+        files = [Path(f) for f in sorted(glob.glob(text)) if _TIFF_RE.search(f)]
+    elif Path(text).is_dir():
+        files = [f for f in sorted(Path(text).iterdir()) if _TIFF_RE.search(f.name)]
+    else:
+        raise InputError(text, "no such folder (expected a folder of label TIFFs or a glob pattern)")
+    if not files:
+        raise InputError(text, "no label images (*.tif, *.tiff) found")
+    frames: dict[int, Path] = {}
+    for f in files:
+        m = _NUMBER_RE.search(_TIFF_RE.sub("", f.name))
+        if m is None:
+            raise InputError(f, "no frame number in the file name")
+        t = int(m.group(1))
+        if t in frames:
+            raise InputError(
+                text, f"frame {t} appears twice: {frames[t].name} and {f.name} (give a narrower glob)"
+            )
+        frames[t] = f
     return dict(sorted(frames.items()))
 
 
@@ -639,3 +692,52 @@ def read_sequence(
     stats = validate(tracks, detections, tra_dir, frames=chosen, shapes=shapes)
     stats["tra_dir"] = str(tra_dir)
     return tracks, detections, stats
+
+
+def read_masks(
+    location: StrPath, *, workers: int | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Detections and frame counts of one sequence from its label images alone.
+
+    Reads no lineage: tracking needs only this, so a sequence without
+    ``man_track.txt`` can be tracked, and the truth of one that has it never sits
+    upstream of its tracking.
+
+    Parameters
+    ----------
+    location
+        See :func:`find_label_images`.
+    workers
+        Decoding threads, see :func:`read_detections`.
+
+    Returns
+    -------
+    detections : pandas.DataFrame
+        As :func:`read_detections`.
+    stats : dict
+        ``masks`` (``location``), ``n_frames``, ``first_frame``, ``last_frame``,
+        ``missing_frame_numbers`` (numbers between the first and last file without
+        one), ``digits`` (the file numbering width, e.g. 3 for ``man_track007``),
+        ``n_detections``, ``empty_frames``, ``frame_shapes`` (distinct (height,
+        width)), ``max_cells_per_frame`` and ``mean_cells_per_frame``.
+    """
+    frames = find_label_images(location)
+    detections, shapes = _read_all(Path(location), frames, workers)
+    numbers = np.fromiter(frames, dtype=np.int64)
+    counts = np.bincount(np.searchsorted(numbers, detections["frame"].to_numpy(np.int64)),
+                         minlength=numbers.size)
+    digits = [len(_NUMBER_RE.search(_TIFF_RE.sub("", p.name)).group(1)) for p in frames.values()]  # type: ignore[union-attr]
+    return detections, {
+        "masks": str(location),
+        "n_frames": int(numbers.size),
+        "first_frame": int(numbers.min()),
+        "last_frame": int(numbers.max()),
+        "missing_frame_numbers": sorted(set(range(int(numbers.min()), int(numbers.max()) + 1))
+                                        - set(numbers.tolist())),
+        "digits": int(min(digits)),
+        "n_detections": int(len(detections)),
+        "empty_frames": numbers[counts == 0].tolist(),
+        "frame_shapes": sorted({tuple(int(v) for v in s) for s in shapes.values()}),
+        "max_cells_per_frame": int(counts.max()),
+        "mean_cells_per_frame": float(counts.mean()),
+    }

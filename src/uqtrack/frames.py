@@ -53,13 +53,14 @@ def frame_source(
     detections : DataFrame
         ``frame, label, y, x, ...`` of every cell.
     masks_dir : path, optional
-        Folder of the label images (a CTC ``TRA`` folder).
+        Folder or glob of the label images (a CTC ``TRA`` folder; see
+        :func:`uqtrack.ctc.find_label_images`).
     images_dir : path, optional
         Folder of the raw images ``t<digits>.tif`` (a CTC ``<seq>`` folder).
     """
     cells = {int(f): g.sort_values("label") for f, g in detections.groupby("frame")}
     none = detections.iloc[:0]
-    mask_files = ctc.find_frames(masks_dir) if masks_dir is not None else {}
+    mask_files = ctc.find_label_images(masks_dir) if masks_dir is not None else {}
     image_files = find_images(images_dir)
 
     def frame(t: int) -> Frame:

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from uqtrack import config as cfg
+from uqtrack import ctc
 from uqtrack.errors import InputError
 
 _source = (workflow.configfiles or ["config"])[-1]
@@ -16,6 +17,8 @@ except InputError as err:
 validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
 
 DATASETS = list(config["datasets"])
+# masks-only datasets (annotated: false) are tracked and exported, never evaluated
+ANNOTATED = [d for d in DATASETS if cfg.annotated(config["datasets"][d])]
 TRACKERS = list(config["trackers"])
 METHODS = list(config["methods"])
 ALL_STEPS = sorted({s for d in DATASETS for s in cfg.steps(config, d)})
@@ -79,16 +82,34 @@ def raw_dir(dataset):
 
 
 def raw_input(wildcards):
+    """A sequence's label images (the folder made by a rule, else the files): never its
+    man_track.txt, so that changing the truth never reruns tracking."""
     ds = dataset_config(wildcards)
-    if cfg.local_path(ds) is not None:
-        return f"{raw_dir(wildcards.dataset)}/{wildcards.seq}_GT/TRA/man_track.txt"
-    return raw_dir(wildcards.dataset)
+    if cfg.local_path(ds) is None:
+        return raw_dir(wildcards.dataset)
+    masks = cfg.masks_location(ds, raw_dir(wildcards.dataset), wildcards.seq)
+    return [str(f) for f in ctc.find_label_images(masks).values()]
+
+
+def truth_input(wildcards):
+    """A sequence's man_track.txt (or the folder made by a rule that holds it)."""
+    if cfg.local_path(dataset_config(wildcards)) is None:
+        return raw_dir(wildcards.dataset)
+    return f"{raw_dir(wildcards.dataset)}/{wildcards.seq}_GT/TRA/man_track.txt"
 
 
 def sequence_data(dataset, seq):
     """Where a sequence's label masks and raw images are (for trackers that read them)."""
     root = raw_dir(dataset)
-    return {"masks": f"{root}/{seq}_GT/TRA", "images": f"{root}/{seq}"}
+    masks = cfg.masks_location(config["datasets"][dataset], root, seq)
+    return {"masks": masks, "images": f"{root}/{seq}"}
+
+
+def fitted_tracker(wildcards):
+    """The fitted tracker a sequence is tracked with: its dataset's own, or for a
+    masks-only dataset the one fitted on its `calibration_from` dataset."""
+    source = cfg.calibration_source(config, wildcards.dataset)
+    return f"results/trackers/{source}/{wildcards.tracker}"
 
 
 def tracker_config(name, dataset=None):
@@ -155,7 +176,7 @@ def timings_of_dataset(wildcards):
 
 GRID = [
     dict(dataset=d, step=s, tracker=t, method=m)
-    for d in DATASETS
+    for d in ANNOTATED
     for s in cfg.steps(config, d)
     for t in TRACKERS
     for m in METHODS

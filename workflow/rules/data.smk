@@ -42,7 +42,6 @@ rule prepare:
         raw_input,
     output:
         detections="results/prepared/{dataset}/{seq}/detections.parquet",
-        tracks="results/prepared/{dataset}/{seq}/tracks.parquet",
         stats="results/prepared/{dataset}/{seq}/stats.json",
     log:
         "logs/prepare/{dataset}/{seq}.log",
@@ -53,15 +52,36 @@ rule prepare:
         mem_mb=4000,
         runtime=30,
     params:
-        tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
+        masks=lambda wc: sequence_data(wc.dataset, wc.seq)["masks"],
     script:
         "../scripts/prepare.py"
+
+
+rule lineage:
+    input:
+        man_track=truth_input,
+        detections=rules.prepare.output.detections,
+    output:
+        tracks="results/prepared/{dataset}/{seq}/tracks.parquet",
+        stats="results/prepared/{dataset}/{seq}/lineage.json",
+    log:
+        "logs/lineage/{dataset}/{seq}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
+    script:
+        "../scripts/lineage.py"
 
 
 rule truth:
     input:
         detections=rules.prepare.output.detections,
-        tracks=rules.prepare.output.tracks,
+        tracks=rules.lineage.output.tracks,
         stats=rules.prepare.output.stats,
     output:
         links="results/prepared/{dataset}/{seq}/step{step}/truth.parquet",

@@ -66,7 +66,7 @@ rule edges:
     input:
         detections=rules.prepare.output.detections,
         stats=rules.prepare.output.stats,
-        tracker=rules.fit.output[0],
+        tracker=fitted_tracker,
         data=raw_input,
     output:
         edges=expand(
@@ -86,7 +86,9 @@ rule edges:
         mem_mb=4000,
         runtime=120,
     params:
-        tracker=lambda wc: tracker_config(wc.tracker, wc.dataset),
+        tracker=lambda wc: tracker_config(
+            wc.tracker, cfg.calibration_source(config, wc.dataset)
+        ),
         data=lambda wc: sequence_data(wc.dataset, wc.seq),
         methods=METHODS,
         seed=config["seed"],

@@ -1,15 +1,14 @@
-"""Read and check one CTC sequence: detections, tracks and counts."""
+"""Read one sequence's label images: detections and frame counts (no truth)."""
 
-from uqtrack.ctc import read_sequence
+from uqtrack.ctc import read_masks
 from uqtrack.files import write_json, write_parquet
 from uqtrack.scripting import log, run_rule
 
 
 def main(sm):
-    tracks, detections, stats = read_sequence(sm.params.tra, workers=sm.threads)
-    log.info("%s: %s", sm.params.tra, {k: v for k, v in stats.items() if k != "frames"})
+    detections, stats = read_masks(sm.params.masks, workers=sm.threads)
+    log.info("%s: %s", sm.params.masks, {k: v for k, v in stats.items() if k != "empty_frames"})
     write_parquet(detections, sm.output.detections)
-    write_parquet(tracks, sm.output.tracks)
     write_json(stats, sm.output.stats)
 
 

@@ -4,6 +4,8 @@
 type           cost model
 =============  ==========================================================
 distance       Gaussian motion on centroids (:mod:`.distance`)
+overlap        distance-IoU of the masks (:mod:`.overlap`)
+activity       Gaussian motion whose variance grows with each mother's activity (:mod:`.activity`)
 <module:Cls>   any class implementing :class:`Tracker`, e.g. ``mypkg.costs:AreaDistance``
 =============  ==========================================================
 
@@ -32,19 +34,27 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from uqtrack.trackers.activity import ActivityTracker
 from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates
 from uqtrack.trackers.distance import DistanceTracker, continuing_moves, fit_sigma
+from uqtrack.trackers.overlap import OverlapTracker
 
-TRACKER_TYPES: dict[str, type[Tracker]] = {"distance": DistanceTracker}
+TRACKER_TYPES: dict[str, type[Tracker]] = {
+    "distance": DistanceTracker,
+    "overlap": OverlapTracker,
+    "activity": ActivityTracker,
+}
 
 #: Keys every tracker entry may hold besides its type's own.
 COMMON_KEYS = ("type", "appear_cost", "disappear_cost", "step_scaling")
 
 __all__ = [
+    "ActivityTracker",
     "COMMON_KEYS",
     "Calibration",
     "DistanceTracker",
     "Frame",
+    "OverlapTracker",
     "TRACKER_TYPES",
     "Tracker",
     "check_entry",

@@ -49,13 +49,14 @@ class OverlapTracker(Tracker):
     among them arbitrarily. The centroid term orders them by distance relative to
     their extent and barely changes the cost of overlapping pairs. Why linear in
     DIoU rather than ``-log IoU``: the cost stays bounded, so a link is never priced
-    above leaving both cells unlinked (``w_a + w_d = 20`` at the default
-    ``kappa = 10``); ``kappa`` sets how sharply the likelihood prefers overlap.
+    above leaving both cells unlinked at step 1 (``w_a + w_d = 20 = 2 kappa`` at the
+    defaults); ``kappa`` sets how sharply the likelihood prefers overlap.
 
     Parameters
     ----------
     kappa : float
-        Sharpness: the cost of DIoU 0 (masks touching, centroids close).
+        Sharpness: the cost of a pair of DIoU 0 (masks apart, centroids close
+        for their extent); a link costs at most ``2 kappa``.
     max_candidates : int
         Candidates: every pair whose masks overlap, plus each daughter's
         ``max_candidates`` nearest mothers by centroid ...
@@ -75,8 +76,8 @@ class OverlapTracker(Tracker):
     radius: float = 1.0
 
     needs = frozenset({"masks"})
-    #: Measured, not derived (README, "The overlap tracker"): the cost is bounded and the
-    #: mean cost of a true link grows only ~4x from step 1 to 50 on Fluo-N2DH-SIM+, so
+    #: Measured, not derived (README, "The overlap and activity trackers"): the cost is
+    #: bounded and a true link's mean cost grows only ~4x from step 1 to 50 on SIM+, so
     #: linear prices exceed every link cost from step 2 on and the MAP links every
     #: daughter it can; fixed prices instead make it declare up to half the daughters
     #: "appearing" (7 % truly are) and find half the true links.

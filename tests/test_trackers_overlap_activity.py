@@ -139,10 +139,10 @@ def test_overlap_perturbation_is_seeded_and_radius_zero_reproduces_costs():
 
 def test_overlap_radius_grows_like_sqrt_step_only_under_linear_scaling():
     entry = {"type": "overlap", "radius": 2.0}
-    linear = make_tracker(entry, {"radius": 2.0}, 16)  # the type's default
-    assert linear.moved_radius == 8.0 and linear.appear_cost == 160.0
-    still = make_tracker({**entry, "step_scaling": "none"}, {"radius": 2.0}, 16)
+    still = make_tracker(entry, {"radius": 2.0}, 16)  # the type's default: none
     assert still.moved_radius == 2.0 and still.appear_cost == 10.0
+    linear = make_tracker({**entry, "step_scaling": "linear"}, {"radius": 2.0}, 16)
+    assert linear.moved_radius == 8.0 and linear.appear_cost == 160.0
 
 
 # ----------------------------------------------------------------------- activity

@@ -76,12 +76,12 @@ class OverlapTracker(Tracker):
     radius: float = 1.0
 
     needs = frozenset({"masks"})
-    #: Measured, not derived (README, "The overlap and activity trackers"): the cost is
-    #: bounded and a true link's mean cost grows only ~4x from step 1 to 50 on SIM+, so
-    #: linear prices exceed every link cost from step 2 on and the MAP links every
-    #: daughter it can; fixed prices instead make it declare up to half the daughters
-    #: "appearing" (7 % truly are) and find half the true links.
-    default_step_scaling = "linear"
+    #: The cost is bounded (< 2 kappa) and does not grow like a Brownian variance: a true
+    #: link's mean cost grows ~4x from step 1 to 50 on SIM+, not 50x. Linear prices would
+    #: exceed every link's cost from step 2 on, give "no mother" probability exp(-20 s)
+    #: and so make each truly appearing daughter a confident error that temperature
+    #: scaling can only answer by flattening everything (README, measured).
+    default_step_scaling = "none"
 
     def __post_init__(self) -> None:
         if not self.kappa > 0:

@@ -18,6 +18,7 @@ import numpy as np
 
 from uqtrack.assignment import Problem, top_k
 from uqtrack.ctc import read_sequence
+from uqtrack.frames import frame_source
 from uqtrack.lineage import true_links
 from uqtrack.linking import link_sequence
 from uqtrack.trackers import DistanceTracker, continuing_moves, fit_sigma
@@ -51,9 +52,10 @@ def main() -> None:
     tables, seconds = {}, {}
     for topk in ("decomposed", "global"):
         tic = time.perf_counter()
+        pairs = sorted(set(zip(links["t"], links["t2"])))
         tables[topk], timings = link_sequence(
-            dets, links, tracker, "as", MethodParams(k=args.k, topk=topk), seed=(0, "bench")
-        )
+            frame_source(dets), pairs, tracker, ["as"], MethodParams(k=args.k, topk=topk), seed=(0, "bench")
+        )["as"]
         seconds[topk] = time.perf_counter() - tic
         print(f"  as, top-K {topk:10s}: {seconds[topk]:8.1f} s total, "
               f"{timings['seconds'].mean():.3f} s per pair (method only), "

@@ -63,8 +63,8 @@ def export_sequence(tra: Path, out: Path, method: str, tau: float):
     frames = sequence_frames(stats)
     truth = true_links(tracks, detections, 1, frames=frames)
     tracker = make_tracker({"type": "distance"}, {"sigma": fit_sigma(continuing_moves(truth, detections))}, 1)
-    table, _ = link_sequence(frame_source(detections), frame_pairs(frames, 1), tracker, method,
-                             MethodParams(k=4), (0, str(tra)))
+    table, _ = link_sequence(frame_source(detections), frame_pairs(frames, 1), tracker, [method],
+                             MethodParams(k=4), (0, str(tra)))[method]
     ours = evaluate(join_truth(table, truth), tau)
     links = predicted_links(table, tau)
     exported = list(range(stats["first_frame"], stats["last_frame"] + 1))

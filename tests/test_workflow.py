@@ -42,7 +42,11 @@ def tiny_run(tmp_path_factory):
 def test_summary_and_figures(tiny_run):
     summary = xr.load_dataset(tiny_run / "results" / "summary.nc")
     assert set(summary["uq"].values) == {"sm", "as"}
-    assert list(summary["tracker"].values) == ["distance", "transformer"]
+    assert list(summary["tracker"].values) == ["distance", "overlap", "activity", "transformer"]
+    # the fit rule resolved the activity tracker's `auto` values on the calibration split
+    params = json.loads((tiny_run / "results/trackers/tiny/activity/params.json").read_text())
+    assert params["activity_source"] == "image"  # the simulation writes raw images
+    assert params["sigma"] > 0 and params["alpha"] >= 0 and params["activity_scale"] > 0
     assert float(summary["ece"].sel(uq="as", ts="raw", step=1, tracker="distance").squeeze()) >= 0  # plain .sel
     assert list(summary["step"].values) == [1, 4]
     ece = summary["ece"].values
@@ -92,7 +96,7 @@ def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     for name in ["summary.nc", "bootstrap.nc", "claims.md", "claims.tsv"]:
         assert (tiny_run / "results" / name).read_bytes() == (tmp_path / "results" / name).read_bytes(), name
     timings = pd.read_csv(tmp_path / "results" / "timings.tsv", sep="\t")
-    assert len(timings) == 16 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 2 trackers x 2 methods
+    assert len(timings) == 32 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 4 trackers x 2 methods
     assert compared > 20
 
 

@@ -4,6 +4,8 @@
 type           cost model
 =============  ==========================================================
 distance       Gaussian motion on centroids (:mod:`.distance`)
+overlap        distance-IoU of the masks (:mod:`.overlap`)
+activity       Gaussian motion whose variance grows with each mother's activity (:mod:`.activity`)
 transformer    Trackastra's association model, MC dropout (:mod:`.transformer`)
 <module:Cls>   any class implementing :class:`Tracker`, e.g. ``mypkg.costs:AreaDistance``
 =============  ==========================================================
@@ -33,12 +35,16 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from uqtrack.trackers.activity import ActivityTracker
 from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates
 from uqtrack.trackers.distance import DistanceTracker, continuing_moves, fit_sigma
+from uqtrack.trackers.overlap import OverlapTracker
 from uqtrack.trackers.transformer import TransformerTracker
 
 TRACKER_TYPES: dict[str, type[Tracker]] = {
     "distance": DistanceTracker,
+    "overlap": OverlapTracker,
+    "activity": ActivityTracker,
     "transformer": TransformerTracker,
 }
 
@@ -46,10 +52,12 @@ TRACKER_TYPES: dict[str, type[Tracker]] = {
 COMMON_KEYS = ("type", "appear_cost", "disappear_cost", "step_scaling")
 
 __all__ = [
+    "ActivityTracker",
     "COMMON_KEYS",
     "Calibration",
     "DistanceTracker",
     "Frame",
+    "OverlapTracker",
     "TRACKER_TYPES",
     "Tracker",
     "TransformerTracker",

@@ -1,0 +1,36 @@
+# Calibrate: per dataset, step and tracker, each method's temperature, fitted on the
+# calibration split only. One job for all methods; it reads no evaluation truth, so
+# a change there never reaches the temperature (or the exports that use it).
+
+
+rule calibrate:
+    input:
+        edges=edges_of("calibration"),
+        truth=per_sequence(
+            "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
+        ),
+        truth_parts=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
+        ),
+        detections=per_part(
+            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
+        ),
+    output:
+        expand(
+            "results/temperature/{{dataset}}/step{{step}}/{{tracker}}/{method}.json",
+            method=METHODS,
+        ),
+    log:
+        "logs/calibrate/{dataset}/step{step}/{tracker}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        methods=METHODS,
+        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+        fit_on=config["ts_fit"],
+    script:
+        "../scripts/calibrate.py"

@@ -1,11 +1,13 @@
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
+# ../shared/data beside the checkout (CI, developers); UQTRACK_SHARED_DATA points elsewhere
+SHARED_DATA = Path(os.environ.get("UQTRACK_SHARED_DATA", ROOT / ".." / "shared" / "data")).resolve()
 
 
 def snakemake_command() -> list[str]:

@@ -71,6 +71,7 @@ def test_overlapping_split():
     ok = copy.deepcopy(DEFAULT)
     ok["datasets"]["sim-nuclei"]["calibration"] = [{"seq": "01", "frames": [0, 20]}]
     ok["datasets"]["sim-nuclei"]["evaluation"] = [{"seq": "01", "frames": [20, 60]}]
+    ok["datasets"]["sim-nuclei"]["steps"] = [1, 10]  # [0, 20] holds no pair at step 30
     _check(ok)
 
 

@@ -47,6 +47,16 @@ def raw_dir(dataset):
     return f"results/{'downloads' if 'download' in ds else 'data'}/{dataset}"
 
 
+# Simulated or downloaded data made by an earlier run: check the frame ranges now
+# (the first run checks them in `prepare`, once the data exists).
+try:
+    for _name, _ds in config["datasets"].items():
+        if cfg.local_path(_ds) is None and Path(raw_dir(_name)).is_dir():
+            cfg.check_data(config, _name, raw_dir(_name), _source)
+except InputError as err:
+    sys.exit(f"uqtrack: config error: {err}")
+
+
 def raw_input(wildcards):
     ds = dataset_config(wildcards)
     if cfg.local_path(ds) is not None:

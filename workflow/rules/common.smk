@@ -103,3 +103,26 @@ def timing_cells():
         for cell in GRID
         for seq in cfg.sequences(config["datasets"][cell["dataset"]])
     ]
+
+
+def intermediates():
+    """Every file the rules make on the way to the summary.
+
+    `all` asks for them too: Snakemake leaves a deleted intermediate missing while
+    the results after it are up to date, so "delete a damaged file and rerun" would
+    not remake it. Asked for, it is remade, and so is everything after it.
+    """
+    prep = [
+        dict(dataset=d, seq=s) for d in DATASETS for s in cfg.sequences(config["datasets"][d])
+    ]
+    steps = [dict(p, step=s) for p in prep for s in cfg.steps(config, p["dataset"])]
+    scales = [dict(dataset=d, tracker=t) for d in DATASETS for t in TRACKERS]
+    made = [
+        (rules.prepare, prep),
+        (rules.truth, steps),
+        (rules.scale, scales),
+        (rules.edges, timing_cells()),
+        (rules.temperature, GRID),
+        (rules.metrics, GRID),
+    ]
+    return [str(out).format(**cell) for rule, cells in made for cell in cells for out in rule.output]

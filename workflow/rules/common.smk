@@ -113,7 +113,9 @@ def intermediates():
     not remake it. Asked for, it is remade, and so is everything after it.
     """
     prep = [
-        dict(dataset=d, seq=s) for d in DATASETS for s in cfg.sequences(config["datasets"][d])
+        dict(dataset=d, seq=s)
+        for d in DATASETS
+        for s in cfg.sequences(config["datasets"][d])
     ]
     steps = [dict(p, step=s) for p in prep for s in cfg.steps(config, p["dataset"])]
     scales = [dict(dataset=d, tracker=t) for d in DATASETS for t in TRACKERS]
@@ -125,4 +127,9 @@ def intermediates():
         (rules.temperature, GRID),
         (rules.metrics, GRID),
     ]
-    return [str(out).format(**cell) for rule, cells in made for cell in cells for out in rule.output]
+    return [
+        str(out).format(**cell)
+        for rule, cells in made
+        for cell in cells
+        for out in rule.output
+    ]

@@ -112,7 +112,9 @@ def _check_ranges(dataset: dict[str, Any], source: str, name: str, step_list: li
                 continue
             key = _part_key(name, role, i, part)
             if first > last:
-                raise InputError(source, f"{key}: [{first}, {last}] is reversed (give [first, last], first <= last)")
+                raise InputError(
+                    source, f"{key}: [{first}, {last}] is reversed (give [first, last], first <= last)"
+                )
             too_long = [s for s in step_list if last - first < s]
             if too_long:
                 raise InputError(
@@ -168,7 +170,8 @@ def check_frames(
             first, last = part["first"], part["last"]
             if first is not None and (first < lo or last > hi):
                 raise InputError(
-                    source, f"{key}: [{first}, {last}] reaches beyond sequence {seq!r}, which has frames {lo}-{hi}"
+                    source,
+                    f"{key}: [{first}, {last}] reaches beyond sequence {seq!r}, which has frames {lo}-{hi}",
                 )
             what = f"[{first}, {last}] of sequence {seq!r}" if first is not None else f"sequence {seq!r}"
             for step in step_list:

@@ -140,14 +140,17 @@ def read_man_track(path: StrPath) -> pd.DataFrame:
             continue  # blank lines (e.g. a trailing one) carry nothing
         bad = [f for f in fields if not _INT_RE.fullmatch(f)]
         if len(fields) != 4 or bad:
-            raise InputError(path, f"line {n}: {_line_fault(line, fields, bad)}{_truncation_hint(n, all_lines, text)}")
+            fault = _line_fault(line, fields, bad) + _truncation_hint(n, all_lines, text)
+            raise InputError(path, f"line {n}: {fault}")
         values = [int(f) for f in fields]
         if max(values) > np.iinfo(np.int64).max:
             raise InputError(path, f"line {n}: value {max(values)} is too large")
         rows.append(values)
         lines.append(n)
     if not rows:
-        raise InputError(path, "holds no track (the file is empty); expected one line 'label begin end parent' per track")
+        raise InputError(
+            path, "holds no track (the file is empty); expected one line 'label begin end parent' per track"
+        )
     arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
     _check_tracks(arr, np.array(lines, dtype=np.int64), path)
     return _tracks_frame(arr)
@@ -321,7 +324,8 @@ def read_frame(path: StrPath) -> np.ndarray:
         except InputError:
             raise
         except Exception as exc:  # tifffile/imagecodecs raise many types for bad files
-            raise InputError(path, f"unreadable TIFF (corrupt or truncated?): {type(exc).__name__}: {exc}") from None
+            fault = f"unreadable TIFF (corrupt or truncated?): {type(exc).__name__}: {exc}"
+            raise InputError(path, fault) from None
     img = np.squeeze(img)  # some writers add singleton axes (pages, channels)
     if img.ndim == 3:
         what = "colour (RGB) image" if img.shape[-1] in (3, 4) else f"stack of {img.shape[0]} images"
@@ -389,7 +393,9 @@ def _check_tiff_layout(tif: tifffile.TiffFile, path: Path, size: int, said: list
         raise InputError(path, f"truncated or corrupt TIFF: the pixel data cannot be located{hint}")
     end = max(o + c for o, c in zip(offsets, counts))
     if end > size:
-        raise InputError(path, f"truncated TIFF: its pixel data end at byte {end}, but the file has {size} bytes")
+        raise InputError(
+            path, f"truncated TIFF: its pixel data end at byte {end}, but the file has {size} bytes"
+        )
 
 
 def _frame_regions(img: np.ndarray) -> dict[str, np.ndarray]:
@@ -674,7 +680,10 @@ def validate(
 
     counts = np.bincount(np.searchsorted(checked_set, det_frame), minlength=checked_set.size)
     file_frames = np.fromiter(all_frames, dtype=np.int64)
-    quality = data_quality(label[gaps > 0], begin[gaps > 0], end[gaps > 0], det_frame, det_label, checked_set, counts)
+    has_gap = gaps > 0
+    quality = data_quality(
+        label[has_gap], begin[has_gap], end[has_gap], det_frame, det_label, checked_set, counts
+    )
     if len(set(shapes.values())) > 1:
         quality["frame_sizes"] = {
             f"{h}x{w}": sorted(t for t, s in shapes.items() if tuple(s) == (h, w))
@@ -712,7 +721,8 @@ def _header_shape(path: Path) -> tuple[int, int]:
         with tifffile.TiffFile(path) as tif:
             dims = [int(n) for n in tif.series[0].shape if n != 1]
     except Exception as exc:
-        raise InputError(path, f"unreadable TIFF (corrupt or truncated?): {type(exc).__name__}: {exc}") from None
+        fault = f"unreadable TIFF (corrupt or truncated?): {type(exc).__name__}: {exc}"
+        raise InputError(path, fault) from None
     return (dims[-2], dims[-1]) if len(dims) >= 2 else (0, 0)
 
 
@@ -813,7 +823,8 @@ def quality_warnings(stats: dict[str, Any], where: str) -> list[str]:
     jumps = quality.get("cell_count_jumps", [])
     if jumps:
         shown = "; ".join(
-            f"frames {j['frames'][0]}->{j['frames'][1]}: {j['cells'][0]}->{j['cells'][1]} cells" for j in jumps[:5]
+            f"frames {j['frames'][0]}->{j['frames'][1]}: {j['cells'][0]}->{j['cells'][1]} cells"
+            for j in jumps[:5]
         )
         more = f"; and {len(jumps) - 5} more" if len(jumps) > 5 else ""
         lines.append(
@@ -892,7 +903,12 @@ def read_sequence(
     chosen = _select(all_frames, frames, tra_dir)
     detections, shapes = _read_all(tra_dir, chosen, workers)
     stats = validate(
-        tracks, detections, tra_dir, frames=chosen, shapes=shapes, allow_mixed_frame_sizes=allow_mixed_frame_sizes
+        tracks,
+        detections,
+        tra_dir,
+        frames=chosen,
+        shapes=shapes,
+        allow_mixed_frame_sizes=allow_mixed_frame_sizes,
     )
     stats["tra_dir"] = str(tra_dir)
     return tracks, detections, stats

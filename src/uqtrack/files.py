@@ -381,7 +381,9 @@ def read_json(path: StrPath, keys: Sequence[str] | None = None) -> Any:
         obj.pop(PROVENANCE_KEY, None)
         missing = [k for k in (keys or []) if k not in obj]
         if missing:
-            raise InputError(path, f"lacks key(s) {', '.join(missing)} (made by another version?); delete it and rerun")
+            raise InputError(
+                path, f"lacks key(s) {', '.join(missing)} (made by another version?); delete it and rerun"
+            )
     elif keys:
         raise InputError(path, f"holds a {type(obj).__name__}, expected an object; delete it and rerun")
     return obj
@@ -404,7 +406,8 @@ def read_tsv(path: StrPath, columns: Sequence[str] | None = None) -> pd.DataFram
         fields = lines[0].count("\t")
         short = next((n for n, line in enumerate(lines, 1) if line.count("\t") != fields), None)
         if short is not None:
-            raise ValueError(f"line {short} has {lines[short - 1].count(chr(9)) + 1} fields, the header {fields + 1}")
+            found = lines[short - 1].count("\t") + 1
+            raise ValueError(f"line {short} has {found} fields, the header {fields + 1}")
         df = pd.read_csv(io.StringIO(text), sep="\t")
     except Exception as exc:  # ValueError (EmptyDataError, ParserError), UnicodeDecodeError, OSError
         raise _unreadable(path, exc) from None
@@ -437,5 +440,7 @@ def read_netcdf(path: StrPath, variables: Sequence[str] | None = None) -> Any:
     ds.attrs.pop(PROVENANCE_KEY, None)
     missing = [v for v in (variables or []) if v not in ds.variables]
     if missing:
-        raise InputError(path, f"lacks variable(s) {', '.join(missing)} (made by another version?); delete it and rerun")
+        raise InputError(
+            path, f"lacks variable(s) {', '.join(missing)} (made by another version?); delete it and rerun"
+        )
     return ds

@@ -68,10 +68,10 @@ def test_slurm_profile_runs_tiny_workflow(tmp_path):
     #   the binary exists, and every poll would fail; squeue works as long as
     #   MinJobAge keeps finished jobs listed (start_slurm.sh sets 1 h);
     # - keep the per-job SLURM logs (deleted on success by default) as evidence;
-    # - first status poll after 5 s instead of 40 s (shorter test);
+    # - first status poll after 5 s instead of 40 s, then every 3 s (shorter test);
     # - the cluster has 2 CPUs in all (--cores), so no group job asks for more.
     extra = ["--slurm-keep-successful-logs", "--slurm-init-seconds-before-status-checks", "5",
-             "--cores", "2"]
+             "--seconds-between-status-checks", "3", "--cores", "2"]
     if not _accounting_works():
         extra += ["--slurm-status-command", "squeue"]
     proc = subprocess.run(

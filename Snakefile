@@ -8,11 +8,24 @@ from snakemake.utils import min_version, validate
 # The workflow runs from a checkout even where uqtrack is not installed (conda envs):
 # src/ goes on the path of this process and of every job it starts.
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
-from uqtrack.scripting import share_library
+from uqtrack.scripting import recover_from_killed_run, share_library
 
 share_library()
 
 min_version("9.0")
+
+# A run killed with SIGKILL leaves Snakemake's lock behind, and every later run would
+# stop until `--unlock`. The run lock tells a dead run's leftovers from a live run's
+# (see recover_from_killed_run); incomplete outputs are redone by
+# `rerun-incomplete` in profiles/default. Jobs (cluster nodes) leave this alone.
+if workflow.is_main_process:
+    _removed = recover_from_killed_run()
+    if _removed:
+        print(
+            "uqtrack: cleared what an interrupted run left behind "
+            f"({len(_removed)} item(s): {', '.join(_removed[:3])}...); resuming",
+            file=sys.stderr,
+        )
 
 
 report: "workflow/report/workflow.rst"
@@ -41,6 +54,7 @@ rule all:
         CLAIMS,
         FIGURES,
         EXPORTS,
+        intermediates(),  # so that a deleted intermediate is remade
 
 
 onsuccess:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# ../shared/data beside the checkout; a git worktree elsewhere names it in UQTRACK_SHARED_DATA.
+# ../shared/data beside the checkout (CI, developers); UQTRACK_SHARED_DATA points elsewhere
 SHARED_DATA = Path(os.environ.get("UQTRACK_SHARED_DATA", ROOT / ".." / "shared" / "data")).resolve()
 
 

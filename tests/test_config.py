@@ -72,6 +72,8 @@ def test_overlapping_split():
     ok = copy.deepcopy(DEFAULT)
     ok["datasets"]["sim-nuclei"]["calibration"] = [{"seq": "01", "frames": [0, 20]}]
     ok["datasets"]["sim-nuclei"]["evaluation"] = [{"seq": "01", "frames": [20, 60]}]
+    ok["datasets"]["sim-nuclei"]["steps"] = [1, 10]  # [0, 20] holds no pair at step 30
+    ok["overview"] = []  # the default draws step 30
     _check(ok)
 
 
@@ -100,7 +102,7 @@ def test_snakemake_stops_before_any_job_with_one_line(tmp_path, snakemake_bin):
 def test_a_configfile_replaces_the_default_instead_of_merging(tmp_path, snakemake_bin):
     run = subprocess.run(
         [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
-         "--configfile", str(ROOT / ".test" / "config.yaml"), "-n"],
+         "--configfile", str(ROOT / ".test" / "config.yaml"), "-n", "--workflow-profile", "none"],
         capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stderr[-2000:]

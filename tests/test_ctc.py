@@ -13,7 +13,9 @@ import tifffile
 from uqtrack import ctc
 from uqtrack.errors import InputError
 
-REAL = (Path(__file__).parents[1] / ".." / "shared" / "data" / "ctc").resolve()
+from conftest import SHARED_DATA
+
+REAL = SHARED_DATA / "ctc"
 
 # A cell is a (2*R+1)-pixel square centred on its position.
 R = 1
@@ -55,7 +57,8 @@ def raises_input_error(fn, *parts: str) -> InputError:
     return info.value
 
 
-# Track 1 lives in frames 5-7, track 2 in 5-6; frame 8 is empty; frame 6 is larger.
+# Track 1 lives in frames 5-7, track 2 in 5-6; frame 8 is empty; frame 6 is larger
+# (allowed only with allow_mixed_frame_sizes).
 BASIC_TRACKS = [(1, 5, 7, 0), (2, 5, 6, 0)]
 BASIC_CELLS = {5: {1: (3, 4), 2: (10, 20)}, 6: {1: (4, 5), 2: (11, 21)}, 7: {1: (5, 6)}, 8: {}}
 BASIC_SHAPES = {6: (25, 40)}
@@ -66,7 +69,7 @@ BASIC_SHAPES = {6: (25, 40)}
 def test_basic_sequence(tmp_path: Path, digits: int, compression: str | None) -> None:
     tra = write_sequence(tmp_path, BASIC_TRACKS, BASIC_CELLS, BASIC_SHAPES, digits, compression)
     assert list(ctc.find_frames(tra)) == [5, 6, 7, 8]
-    tracks, det, stats = ctc.read_sequence(tmp_path, "01")
+    tracks, det, stats = ctc.read_sequence(tmp_path, "01", allow_mixed_frame_sizes=True)
 
     assert list(tracks.columns) == ctc.TRACK_COLUMNS
     assert (tracks.dtypes == np.int64).all()
@@ -84,6 +87,7 @@ def test_basic_sequence(tmp_path: Path, digits: int, compression: str | None) ->
     assert stats["n_divisions"] == 0 and stats["n_parents"] == 0 and stats["n_gaps"] == 0
     assert stats["empty_frames"] == [8]
     assert stats["frame_shapes"] == [(20, 30), (25, 40)]
+    assert stats["data_quality"]["frame_sizes"] == {"20x30": [5, 7, 8], "25x40": [6]}
 
 
 def test_detections_match_skimage_and_are_deterministic(tmp_path: Path) -> None:
@@ -128,7 +132,7 @@ def test_lineage_quirks_are_counted(tmp_path: Path) -> None:
 
 def test_frame_subset(tmp_path: Path) -> None:
     tra = write_sequence(tmp_path, BASIC_TRACKS, BASIC_CELLS, BASIC_SHAPES)
-    tracks, det, stats = ctc.read_sequence(tra, frames=[6, 7])
+    tracks, det, stats = ctc.read_sequence(tra, frames=[6, 7], allow_mixed_frame_sizes=True)
     assert sorted(det["frame"].unique()) == [6, 7] and stats["n_frames"] == 2
     assert stats["frame_shapes"] == [(20, 30), (25, 40)]
     raises_input_error(lambda: ctc.read_detections(tra, frames=[9]), "TRA", "frame(s) [9]")
@@ -152,8 +156,9 @@ def test_blank_lines_and_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "man_track.txt"
     path.write_text("\n1 0 2 0\n   \n2\t3  4 1\n\n")
     assert ctc.read_man_track(path)["label"].tolist() == [1, 2]
-    path.write_text("")
-    assert len(ctc.read_man_track(path)) == 0
+    for empty in ("", "\n  \n"):
+        path.write_text(empty)
+        raises_input_error(lambda: ctc.read_man_track(path), "man_track.txt", "holds no track (the file is empty)")
 
 
 @pytest.mark.parametrize(
@@ -233,7 +238,7 @@ def test_folder_faults(tmp_path: Path) -> None:
 def test_bad_mask_files(tmp_path: Path) -> None:
     (tmp_path / "man_track000.tif").write_bytes(b"not a tiff")
     raises_input_error(
-        lambda: ctc.read_frame(tmp_path / "man_track000.tif"), "man_track000.tif", "cannot read TIFF"
+        lambda: ctc.read_frame(tmp_path / "man_track000.tif"), "man_track000.tif", "not a TIFF file"
     )
     tifffile.imwrite(tmp_path / "man_track001.tif", np.zeros((4, 4), np.float32))
     raises_input_error(lambda: ctc.read_frame(tmp_path / "man_track001.tif"), "man_track001.tif", "integer")
@@ -289,9 +294,13 @@ def test_validate_directly(tmp_path: Path) -> None:
     tra = write_sequence(tmp_path, BASIC_TRACKS, BASIC_CELLS, BASIC_SHAPES)
     tracks = ctc.read_man_track(tra / "man_track.txt")
     det = ctc.read_detections(tra)
-    stats = ctc.validate(tracks.iloc[::-1], det, tra)  # order of the tracks table does not matter
+    # order of the tracks table does not matter
+    stats = ctc.validate(tracks.iloc[::-1], det, tra, allow_mixed_frame_sizes=True)
     assert stats["frame_shapes"] == [(20, 30), (25, 40)] and stats["n_gaps"] == 0
-    assert stats | {"tra_dir": str(tra)} == ctc.read_sequence(tra)[2]
+    assert stats | {"tra_dir": str(tra)} == ctc.read_sequence(tra, allow_mixed_frame_sizes=True)[2]
     raises_input_error(
-        lambda: ctc.validate(tracks[tracks.label != 2], det, tra), "man_track005.tif", "label 2"
+        lambda: ctc.validate(tracks[tracks.label != 2], det, tra, allow_mixed_frame_sizes=True),
+        "man_track005.tif",
+        "label 2",
     )
+    raises_input_error(lambda: ctc.validate(tracks, det, tra), "man_track006.tif", "25x40", "20x30")

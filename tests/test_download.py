@@ -25,3 +25,13 @@ def test_failures_name_the_url(tmp_path):
     with pytest.raises(InputError, match="no <seq>_GT/TRA"):
         fetch_ctc(archive.as_uri(), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"<html>Not found</html>", b"PK\x03\x04truncated"])
+def test_a_cut_off_or_wrong_download_is_named(tmp_path, content):
+    archive = tmp_path / "cut.zip"
+    archive.write_bytes(content)
+    with pytest.raises(InputError, match="not a readable zip archive") as info:
+        fetch_ctc(archive.as_uri(), tmp_path / "out")
+    assert "\n" not in str(info.value) and str(info.value).startswith(archive.as_uri())
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,7 @@ which steps, which frames belong to calibration or evaluation).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 
 from uqtrack import ctc, trackers
 from uqtrack.errors import InputError
+from uqtrack.lineage import frame_pairs
 
 ROLES = ("calibration", "evaluation")
 
@@ -45,7 +47,10 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
     ------
     InputError
         ``"<source>: <key>: <fault>"`` for the first fault found: an unknown key,
-        a wrong type, a missing dataset folder, a split naming an unknown sequence.
+        a wrong type, a missing dataset folder, a split naming an unknown sequence,
+        a reversed frame range or one too short for a step, and, for data already
+        on disk at ``path``, a frame range beyond its sequence or without a frame
+        pair at some step (see :func:`check_frames`).
     """
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
@@ -62,7 +67,10 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
             raise InputError(source, f"trackers.{name}: {err}") from None
         if "model" in entry and entry["model"] not in config.get("models", {}):
             raise InputError(source, f"trackers.{name}.model: {entry['model']!r} is not a name in models:")
+    # the schema's defaults are filled in later (snakemake.utils.validate)
+    with_defaults = {"steps": schema["properties"]["steps"]["default"], **config}
     for name, ds in config["datasets"].items():
+        _check_ranges(ds, source, name, steps(with_defaults, name))
         _check_split(ds, f"{source}", f"datasets.{name}")
         _check_kind(config, name, source)
         if "path" in ds and not ("download" in ds and not Path(ds["path"]).exists()):
@@ -83,6 +91,8 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
                 except InputError as err:
                     where = "masks" if not annotated(ds) else "path"
                     raise InputError(source, f"datasets.{name}.{where}: {err}") from None
+            if annotated(ds):
+                check_data(with_defaults, name, root, source)
     _check_export(config, source)
     for i, entry in enumerate(config.get("overview", [])):
         for key, known in (("dataset", config["datasets"]), ("tracker", config["trackers"]),
@@ -205,6 +215,116 @@ def exported(config: dict[str, Any]) -> list[tuple[str, str]]:
     if "export" not in config:
         return []
     return [(name, seq) for name, ds in config["datasets"].items() for seq in sequences(ds)]
+
+
+def check_data(config: dict[str, Any], name: str, root: str | Path, source: str = "config") -> None:
+    """Check a dataset's frame ranges against the sequences found under ``root``.
+
+    Sequences without a ``<seq>_GT/TRA`` folder there are skipped (not made yet).
+
+    Raises
+    ------
+    InputError
+        See :func:`check_frames`; a TRA folder without mask files.
+    """
+    from uqtrack.ctc import find_frames  # reads no image, lists file names
+
+    ds = config["datasets"][name]
+    for seq in sequences(ds):
+        tra = Path(root) / f"{seq}_GT" / "TRA"
+        if tra.is_dir():
+            check_frames(ds, name, seq, find_frames(tra), steps(config, name), source)
+
+
+def _part_key(name: str, role: str, index: int, part: dict[str, Any]) -> str:
+    ranged = part["first"] is not None
+    return f"datasets.{name}.{role}.{index}" + (".frames" if ranged else "")
+
+
+def _check_ranges(dataset: dict[str, Any], source: str, name: str, step_list: list[int]) -> None:
+    """Frame ranges that cannot hold a frame pair whatever the data."""
+    for role in ROLES:
+        for i, part in enumerate(parts(dataset, role)):
+            first, last = part["first"], part["last"]
+            if first is None:
+                continue
+            key = _part_key(name, role, i, part)
+            if first > last:
+                raise InputError(
+                    source, f"{key}: [{first}, {last}] is reversed (give [first, last], first <= last)"
+                )
+            too_long = [s for s in step_list if last - first < s]
+            if too_long:
+                raise InputError(
+                    source,
+                    f"{key}: [{first}, {last}] holds no frame pair at step {too_long[0]} "
+                    f"(a pair needs frames t and t + {too_long[0]} inside the range); "
+                    f"widen the range or give datasets.{name}.steps",
+                )
+
+
+def check_frames(
+    dataset: dict[str, Any],
+    name: str,
+    seq: str,
+    frames: Iterable[int],
+    step_list: Iterable[int],
+    source: str = "config",
+) -> None:
+    """Check the dataset's parts on sequence ``seq`` against its frame numbers.
+
+    A frame range must lie within the sequence, and every part (range or whole
+    sequence) must hold at least one frame pair at every step of the dataset, as
+    :func:`uqtrack.lineage.frame_pairs` and :func:`uqtrack.splits.select` form them:
+    a part without one would leave nothing to calibrate or evaluate.
+
+    Parameters
+    ----------
+    dataset, name
+        The dataset's config and its name (for the key in the message).
+    seq
+        The sequence whose frames are given.
+    frames
+        Its frame numbers (mask files).
+    step_list
+        The dataset's steps.
+    source
+        What the message names first (the config file).
+
+    Raises
+    ------
+    InputError
+        ``"<source>: datasets.<name>.<role>.<i>[.frames]: <fault>"``.
+    """
+    present = sorted({int(t) for t in frames})
+    if not present:
+        return
+    lo, hi = present[0], present[-1]
+    for role in ROLES:
+        for i, part in enumerate(parts(dataset, role)):
+            if part["seq"] != seq:
+                continue
+            key = _part_key(name, role, i, part)
+            first, last = part["first"], part["last"]
+            if first is not None and (first < lo or last > hi):
+                raise InputError(
+                    source,
+                    f"{key}: [{first}, {last}] reaches beyond sequence {seq!r}, which has frames {lo}-{hi}",
+                )
+            what = f"[{first}, {last}] of sequence {seq!r}" if first is not None else f"sequence {seq!r}"
+            for step in step_list:
+                pairs = [
+                    (t, t2)
+                    for t, t2 in frame_pairs(present, int(step))
+                    if (first is None or t >= first) and (last is None or t2 <= last)
+                ]
+                if not pairs:
+                    raise InputError(
+                        source,
+                        f"{key}: {what} holds no frame pair at step {step} (frames {lo}-{hi} are kept "
+                        f"every {step} from frame {lo}); give datasets.{name}.steps without {step}"
+                        + (" or widen the range" if first is not None else ""),
+                    )
 
 
 def local_path(dataset: dict[str, Any]) -> str | None:

@@ -16,10 +16,13 @@ the published CTC data contains it.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
 from pathlib import Path
@@ -43,6 +46,8 @@ __all__ = [
     "read_masks",
     "read_detections",
     "validate",
+    "data_quality",
+    "quality_warnings",
     "tra_dir_of",
     "read_sequence",
 ]
@@ -62,7 +67,7 @@ DETECTION_COLUMNS = [
     "max_col",
 ]
 MAN_TRACK = "man_track.txt"
-_FRAME_RE = re.compile(r"^man_track(\d+)\.tiff?$")
+_FRAME_RE = re.compile(r"^man_track(\d+)\.tiff?$", re.IGNORECASE)
 _INT_RE = re.compile(r"[0-9]+")  # fullmatch: non-negative ASCII decimal, no sign
 _TIFF_RE = re.compile(r"\.tiff?$", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"(\d+)\D*$")  # the last number in a file stem is its frame
@@ -124,41 +129,82 @@ def read_man_track(path: StrPath) -> pd.DataFrame:
     Raises
     ------
     InputError
-        The file is missing or unreadable, a line does not hold exactly four
-        non-negative integers, ``begin > end``, a label is 0 or repeated, a parent is
+        The file is missing, unreadable, not text or holds no track, a line does
+        not hold exactly four non-negative integers, ``begin > end``, a label is 0 or repeated, a parent is
         not a track, or a child begins at or before the frame its parent ends. The
         message names the file and the line number.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read: {exc}") from None
+    text = _read_text(path)
     rows: list[list[int]] = []
     lines: list[int] = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    all_lines = text.splitlines()
+    for n, line in enumerate(all_lines, start=1):
         fields = line.split()
         if not fields:
             continue  # blank lines (e.g. a trailing one) carry nothing
-        if len(fields) != 4:
-            raise InputError(
-                path,
-                f"line {n}: expected 4 integers 'label begin end parent', "
-                f"got {len(fields)} fields: {line.strip()!r}",
-            )
         bad = [f for f in fields if not _INT_RE.fullmatch(f)]
-        if bad:
-            raise InputError(path, f"line {n}: {bad[0]!r} is not a non-negative integer")
+        if len(fields) != 4 or bad:
+            fault = _line_fault(line, fields, bad) + _truncation_hint(n, all_lines, text)
+            raise InputError(path, f"line {n}: {fault}")
         values = [int(f) for f in fields]
         if max(values) > np.iinfo(np.int64).max:
-            raise InputError(path, f"line {n}: value too large")
+            raise InputError(path, f"line {n}: value {max(values)} is too large")
         rows.append(values)
         lines.append(n)
+    if not rows:
+        raise InputError(
+            path, "holds no track (the file is empty); expected one line 'label begin end parent' per track"
+        )
     arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
     _check_tracks(arr, np.array(lines, dtype=np.int64), path)
     return _tracks_frame(arr)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text (UTF-8, with or without byte-order mark), or one-line faults."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, expected a text file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, "is UTF-16 text; save it as plain ASCII (or UTF-8) text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path,
+            f"is not plain ASCII/UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as plain text",
+        ) from None
+
+
+def _line_fault(line: str, fields: list[str], bad: list[str]) -> str:
+    """Why a line is not 'label begin end parent', with a hint for common mix-ups."""
+    shown = line.strip()
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if line.lstrip().startswith("#"):
+        return f"comment lines are not part of the format: {shown!r}"
+    if any(sep in line for sep in ",;"):
+        return f"fields must be separated by spaces or tabs, not commas/semicolons: {shown!r}"
+    if len(fields) != 4:
+        return f"expected 4 integers 'label begin end parent', got {len(fields)} fields: {shown!r}"
+    if len(bad) == len(fields) and not any(c.isdigit() for c in line):
+        return f"{bad[0]!r} is not a non-negative integer (a header line? the format has none)"
+    return f"{bad[0]!r} is not a non-negative integer"
+
+
+def _truncation_hint(n: int, lines: list[str], text: str) -> str:
+    """Point at truncation when the faulty line is the last one and has no line end."""
+    last = max((i for i, line in enumerate(lines, start=1) if line.strip()), default=0)
+    if n == last and not text.endswith(("\n", "\r")):
+        return " (the last line has no line end: is the file truncated?)"
+    return ""
 
 
 def write_man_track(path: StrPath, tracks: pd.DataFrame | np.ndarray) -> Path:
@@ -311,24 +357,98 @@ def read_frame(path: StrPath) -> np.ndarray:
     Raises
     ------
     InputError
-        Unreadable file, not 2-D (singleton axes are dropped first), not integer,
-        or negative labels.
+        Missing, empty, truncated or otherwise unreadable file, no image in it,
+        not 2-D (singleton axes are dropped first), empty, not integer, or
+        negative labels.
     """
     path = Path(path)
     try:
-        img = tifffile.imread(path)
+        size = path.stat().st_size
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except Exception as exc:  # tifffile/imagecodecs raise many types for bad files
-        raise InputError(path, f"cannot read TIFF: {type(exc).__name__}: {exc}") from None
+    if size == 0:
+        raise InputError(path, "empty file (0 bytes): a truncated copy? restore it from the original data")
+    _check_tiff_magic(path)
+    with _tifffile_messages() as said:
+        try:
+            with tifffile.TiffFile(path) as tif:
+                _check_tiff_layout(tif, path, size, said)
+                img = tif.series[0].asarray()
+        except InputError:
+            raise
+        except Exception as exc:  # tifffile/imagecodecs raise many types for bad files
+            fault = f"unreadable TIFF (corrupt or truncated?): {type(exc).__name__}: {exc}"
+            raise InputError(path, fault) from None
     img = np.squeeze(img)  # some writers add singleton axes (pages, channels)
+    if img.ndim == 3:
+        what = "colour (RGB) image" if img.shape[-1] in (3, 4) else f"stack of {img.shape[0]} images"
+        raise InputError(path, f"holds a {what} of shape {img.shape}, expected one 2-D label image per frame")
     if img.ndim != 2:
         raise InputError(path, f"expected a 2-D label image, got shape {img.shape}")
+    if img.size == 0:
+        raise InputError(path, f"holds an empty image of shape {img.shape}")
     if not np.issubdtype(img.dtype, np.integer):
-        raise InputError(path, f"expected an integer label image, got dtype {img.dtype}")
-    if np.issubdtype(img.dtype, np.signedinteger) and img.size and img.min() < 0:
+        kind = "a binary mask" if img.dtype == bool else f"dtype {img.dtype}"
+        raise InputError(path, f"expected an integer label image (one value per track), got {kind}")
+    if np.issubdtype(img.dtype, np.signedinteger) and img.min() < 0:
         raise InputError(path, "negative label values")
     return img
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
+_OTHER_FORMATS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"PK\x03\x04": "a zip archive"}
+
+
+def _check_tiff_magic(path: Path) -> None:
+    """Name the format of a file that is not a TIFF at all (e.g. a renamed PNG)."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head in _TIFF_MAGIC:
+        return
+    what = next((name for magic, name in _OTHER_FORMATS.items() if head.startswith(magic)), None)
+    found = what or f"its first bytes are {head!r}"
+    raise InputError(path, f"not a TIFF file ({found}); CTC masks are TIFF label images")
+
+
+@contextmanager
+def _tifffile_messages() -> Iterator[list[str]]:
+    """Collect what tifffile logs about the file read in this thread.
+
+    tifffile logs (rather than raises) many faults of a damaged file and then
+    returns an empty image; the reader turns them into its one-line error instead
+    of letting them reach the terminal as stray warnings.
+    """
+    said: list[str] = []
+    me = threading.get_ident()
+
+    def keep(record: logging.LogRecord) -> bool:
+        if record.thread != me:
+            return True
+        said.append(record.getMessage())
+        return False
+
+    logger = logging.getLogger("tifffile")
+    logger.addFilter(keep)
+    try:
+        yield said
+    finally:
+        logger.removeFilter(keep)
+
+
+def _check_tiff_layout(tif: tifffile.TiffFile, path: Path, size: int, said: list[str]) -> None:
+    """Fail on a TIFF whose directory or pixel data lie (partly) beyond its end."""
+    hint = f" ({said[0]})" if said else ""
+    if not len(tif.pages) or not tif.series:
+        raise InputError(path, f"truncated or corrupt TIFF: no image found in its {size} bytes{hint}")
+    page = tif.pages[0]
+    offsets, counts = page.dataoffsets, page.databytecounts
+    if not len(offsets) or len(offsets) != len(counts):
+        raise InputError(path, f"truncated or corrupt TIFF: the pixel data cannot be located{hint}")
+    end = max(o + c for o, c in zip(offsets, counts))
+    if end > size:
+        raise InputError(
+            path, f"truncated TIFF: its pixel data end at byte {end}, but the file has {size} bytes"
+        )
 
 
 def _frame_regions(img: np.ndarray) -> dict[str, np.ndarray]:
@@ -478,11 +598,16 @@ def validate(
     tra_dir: StrPath,
     frames: Iterable[int] | None = None,
     shapes: dict[int, tuple[int, int]] | None = None,
+    *,
+    allow_mixed_frame_sizes: bool = False,
 ) -> dict[str, Any]:
     """Check masks against ``man_track.txt`` and describe the sequence.
 
     Errors (:class:`InputError`, naming the offending file):
 
+    * a frame whose size differs from the sequence's other frames (unless
+      ``allow_mixed_frame_sizes``): no published sequence mixes sizes, so such a
+      frame almost surely belongs to another sequence;
     * a mask label that is not a track in ``man_track.txt``;
     * a label present in a frame outside its track's ``[begin, end]``;
     * a frame in ``[min(begin), max(end)]`` without a mask file;
@@ -508,6 +633,8 @@ def validate(
     shapes
         Frame number -> image shape, if already known; otherwise the shapes are
         taken from the TIFF headers (no pixel decoding).
+    allow_mixed_frame_sizes
+        Accept frames of different sizes within the sequence.
 
     Returns
     -------
@@ -523,13 +650,19 @@ def validate(
         (child begins later than parent end + 1), ``n_root_tracks`` (no parent),
         ``n_gaps`` (track-frame pairs missing strictly inside a track's range, over
         the checked frames), ``n_tracks_with_gaps``, ``empty_frames`` (sorted list),
-        ``frame_shapes`` (sorted list of distinct (height, width)), and
-        ``max_cells_per_frame`` / ``mean_cells_per_frame``.
+        ``frame_shapes`` (sorted list of distinct (height, width)),
+        ``max_cells_per_frame`` / ``mean_cells_per_frame``, and ``data_quality``:
+        legal but rare features, each with the frames concerned (see
+        :func:`data_quality` and :func:`quality_warnings`).
     """
     tra_dir = Path(tra_dir)
     all_frames = find_frames(tra_dir)
     checked = _select(all_frames, frames, tra_dir)
     checked_set = np.fromiter(checked, dtype=np.int64)
+    if shapes is None:
+        shapes = {t: _header_shape(p) for t, p in checked.items()}
+    if not allow_mixed_frame_sizes:
+        _check_one_size(shapes, checked)
 
     tracks = tracks.sort_values("label", kind="stable")  # searchsorted below needs it
     label = tracks["label"].to_numpy(np.int64)
@@ -598,17 +731,17 @@ def validate(
     else:
         delayed = 0
 
-    if shapes is None:
-        shapes = {}
-        for t, p in checked.items():
-            try:
-                with tifffile.TiffFile(p) as tif:
-                    dims = [int(n) for n in tif.series[0].shape if n != 1]  # as read_frame squeezes
-                shapes[t] = (dims[-2], dims[-1]) if len(dims) >= 2 else (0, 0)
-            except Exception as exc:
-                raise InputError(p, f"cannot read TIFF: {type(exc).__name__}: {exc}") from None
     counts = np.bincount(np.searchsorted(checked_set, det_frame), minlength=checked_set.size)
     file_frames = np.fromiter(all_frames, dtype=np.int64)
+    has_gap = gaps > 0
+    quality = data_quality(
+        label[has_gap], begin[has_gap], end[has_gap], det_frame, det_label, checked_set, counts
+    )
+    if len(set(shapes.values())) > 1:
+        quality["frame_sizes"] = {
+            f"{h}x{w}": sorted(t for t, s in shapes.items() if tuple(s) == (h, w))
+            for h, w in sorted({tuple(s) for s in shapes.values()})
+        }
     return {
         "n_frames": int(checked_set.size),
         "first_frame": int(checked_set.min()),
@@ -631,8 +764,138 @@ def validate(
         "frame_shapes": sorted({tuple(int(v) for v in s) for s in shapes.values()}),
         "max_cells_per_frame": int(counts.max()),
         "mean_cells_per_frame": float(counts.mean()),
+        "data_quality": quality,
     }
 
+
+def _header_shape(path: Path) -> tuple[int, int]:
+    """(height, width) of a mask from its TIFF header, as :func:`read_frame` squeezes it."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            dims = [int(n) for n in tif.series[0].shape if n != 1]
+    except Exception as exc:
+        fault = f"unreadable TIFF (corrupt or truncated?): {type(exc).__name__}: {exc}"
+        raise InputError(path, fault) from None
+    return (dims[-2], dims[-1]) if len(dims) >= 2 else (0, 0)
+
+
+def _check_one_size(shapes: dict[int, tuple[int, int]], files: dict[int, Path]) -> None:
+    """Every frame of a sequence has one size; name the first frame that does not.
+
+    The sequence's size is the most common one (ties: the earliest frame's).
+    """
+    sizes = [tuple(int(v) for v in shapes[t]) for t in sorted(shapes)]
+    if len(set(sizes)) <= 1:
+        return
+    common = max(dict.fromkeys(sizes), key=sizes.count)  # first of the most frequent
+    odd = [t for t in sorted(shapes) if tuple(shapes[t]) != common]
+    t = odd[0]
+    h, w = shapes[t]
+    others = f" ({len(odd)} frames differ: {_frame_ranges(odd)})" if len(odd) > 1 else ""
+    raise InputError(
+        files[t],
+        f"frame {t} is {h}x{w} pixels, but the other frames of this sequence are {common[0]}x{common[1]}"
+        f"{others}: a frame from another sequence? If the size really changes within the sequence, "
+        "set allow_mixed_frame_sizes: true for this dataset in the config",
+    )
+
+
+#: A change of the cell count between consecutive frames is "abrupt" when it is at
+#: least this many cells and more than half of the larger count (no real sequence in
+#: the CTC data has one: divisions add at most half of the cells per frame).
+JUMP_MIN_CELLS = 3
+JUMP_FRACTION = 0.5
+
+
+def data_quality(
+    gap_label: np.ndarray,
+    gap_begin: np.ndarray,
+    gap_end: np.ndarray,
+    det_frame: np.ndarray,
+    det_label: np.ndarray,
+    frames: np.ndarray,
+    counts: np.ndarray,
+) -> dict[str, Any]:
+    """Legal but rare features of a sequence, with the frames they concern.
+
+    Parameters
+    ----------
+    gap_label, gap_begin, gap_end
+        The tracks that have gaps, with their spans.
+    det_frame, det_label
+        Frame and label of every detection.
+    frames, counts
+        The checked frame numbers (sorted) and the number of cells in each.
+
+    Returns
+    -------
+    dict
+        ``gaps``: ``{"label", "frames"}`` for each track absent from checked frames
+        strictly inside its span; ``cell_count_jumps``: ``{"frames": [t, t2],
+        "cells": [n, n2]}`` for consecutive checked frames whose cell count changes
+        by at least :data:`JUMP_MIN_CELLS` and by more than :data:`JUMP_FRACTION`
+        of the larger count.
+    """
+    gaps = []
+    for lab, b, e in zip(gap_label.tolist(), gap_begin.tolist(), gap_end.tolist()):
+        inside = frames[(frames >= b) & (frames <= e)]
+        seen = det_frame[det_label == lab]
+        gaps.append({"label": lab, "frames": inside[~np.isin(inside, seen)].tolist()})
+    change = np.abs(np.diff(counts))
+    larger = np.maximum(counts[1:], counts[:-1])
+    jumps = np.flatnonzero((change >= JUMP_MIN_CELLS) & (change > JUMP_FRACTION * larger))
+    return {
+        "gaps": gaps,
+        "cell_count_jumps": [
+            {"frames": [int(frames[k]), int(frames[k + 1])], "cells": [int(counts[k]), int(counts[k + 1])]}
+            for k in jumps
+        ],
+    }
+
+
+def quality_warnings(stats: dict[str, Any], where: str) -> list[str]:
+    """One line per kind of rare feature in ``stats["data_quality"]``, naming the frames.
+
+    Parameters
+    ----------
+    stats
+        From :func:`validate` or :func:`read_sequence`.
+    where
+        What the lines name first (the TRA folder).
+    """
+    quality = stats.get("data_quality", {})
+    lines = []
+    gaps = quality.get("gaps", [])
+    if gaps:
+        shown = "; ".join(f"track {g['label']}: frames {_frame_ranges(g['frames'])}" for g in gaps[:5])
+        more = f"; and {len(gaps) - 5} more tracks" if len(gaps) > 5 else ""
+        lines.append(
+            f"{where}: {len(gaps)} track(s) missing from frames inside their span ({shown}{more}); "
+            "kept as gaps, see data_quality in lineage.json"
+        )
+    jumps = quality.get("cell_count_jumps", [])
+    if jumps:
+        shown = "; ".join(
+            f"frames {j['frames'][0]}->{j['frames'][1]}: {j['cells'][0]}->{j['cells'][1]} cells"
+            for j in jumps[:5]
+        )
+        more = f"; and {len(jumps) - 5} more" if len(jumps) > 5 else ""
+        lines.append(
+            f"{where}: the number of cells changes abruptly ({shown}{more}); "
+            "check these frames belong to this sequence, see data_quality in lineage.json"
+        )
+    return lines
+
+
+def _frame_ranges(frames: Iterable[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
+    runs: list[list[int]] = []
+    for t in sorted(frames):
+        if runs and t == runs[-1][1] + 1:
+            runs[-1][1] = t
+        else:
+            runs.append([t, t])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 # --------------------------------------------------------------------------- sequence
 
@@ -665,6 +928,7 @@ def read_sequence(
     *,
     frames: Iterable[int] | None = None,
     workers: int | None = None,
+    allow_mixed_frame_sizes: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Read and check the tracking ground truth of one CTC sequence.
 
@@ -677,6 +941,8 @@ def read_sequence(
         Read only these frames (checks and counts restricted to them).
     workers
         Decoding threads, see :func:`read_detections`.
+    allow_mixed_frame_sizes
+        See :func:`validate`.
 
     Returns
     -------
@@ -689,13 +955,20 @@ def read_sequence(
     all_frames = find_frames(tra_dir)
     chosen = _select(all_frames, frames, tra_dir)
     detections, shapes = _read_all(tra_dir, chosen, workers)
-    stats = validate(tracks, detections, tra_dir, frames=chosen, shapes=shapes)
+    stats = validate(
+        tracks,
+        detections,
+        tra_dir,
+        frames=chosen,
+        shapes=shapes,
+        allow_mixed_frame_sizes=allow_mixed_frame_sizes,
+    )
     stats["tra_dir"] = str(tra_dir)
     return tracks, detections, stats
 
 
 def read_masks(
-    location: StrPath, *, workers: int | None = None
+    location: StrPath, *, workers: int | None = None, allow_mixed_frame_sizes: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Detections and frame counts of one sequence from its label images alone.
 
@@ -709,6 +982,9 @@ def read_masks(
         See :func:`find_label_images`.
     workers
         Decoding threads, see :func:`read_detections`.
+    allow_mixed_frame_sizes
+        Accept frames of different sizes (see :func:`validate`); by default a frame
+        of another size stops the read with one line naming it.
 
     Returns
     -------
@@ -723,6 +999,8 @@ def read_masks(
     """
     frames = find_label_images(location)
     detections, shapes = _read_all(Path(location), frames, workers)
+    if not allow_mixed_frame_sizes:
+        _check_one_size(shapes, frames)
     numbers = np.fromiter(frames, dtype=np.int64)
     counts = np.bincount(np.searchsorted(numbers, detections["frame"].to_numpy(np.int64)),
                          minlength=numbers.size)

@@ -15,6 +15,12 @@ def fetch_ctc(url: str, out_dir: str | Path) -> Path:
     """Download a CTC training zip and unpack it so ``out_dir/<seq>_GT/TRA`` exists.
 
     The zips hold one top folder named after the dataset; its content is moved up.
+
+    Raises
+    ------
+    InputError
+        The download fails, the file is not a zip archive (cut off, or a web page),
+        or the archive holds no ``<seq>_GT/TRA`` folder.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -25,8 +31,15 @@ def fetch_ctc(url: str, out_dir: str | Path) -> Path:
                 shutil.copyfileobj(response, f)
         except OSError as err:
             raise InputError(url, f"download failed ({err}); set datasets.<name>.path to a local copy") from None
-        with zipfile.ZipFile(archive) as z:
-            z.extractall(Path(tmp) / "unpacked")
+        try:
+            with zipfile.ZipFile(archive) as z:
+                z.extractall(Path(tmp) / "unpacked")
+        except (zipfile.BadZipFile, EOFError, OSError) as err:
+            raise InputError(
+                url,
+                f"not a readable zip archive ({err}): a cut-off download or a wrong URL; "
+                "rerun to download it again, or set datasets.<name>.path to a local copy",
+            ) from None
         unpacked = Path(tmp) / "unpacked"
         tops = [p for p in unpacked.iterdir() if p.is_dir()]
         root = tops[0] if len(tops) == 1 and not list(unpacked.glob("*_GT")) else unpacked

@@ -4,7 +4,11 @@
 # daemons that are not already running, then waits until the node is idle.
 #
 #   bash tests/cluster/start_slurm.sh          # start (or check) the cluster
-#   bash tests/cluster/start_slurm.sh stop     # stop the daemons it started
+#   bash tests/cluster/start_slurm.sh stop     # stop slurmd and slurmctld
+#
+# With UQTRACK_SLURM_STARTED=<file>, start appends "name pid" to that file for each
+# daemon it starts itself (munged, slurmctld, slurmd), and `stop` ends exactly those
+# (.ci/run uses this to stop only what it started).
 #
 # No accounting (no slurmdbd / database): snakemake-executor-plugin-slurm is told
 # to poll job states with `squeue` instead of `sacct` (see tests/test_cluster.py),
@@ -18,9 +22,25 @@ SPOOL_DIR=/var/spool/slurmd
 LOG_DIR=/var/log/slurm
 RUN_DIR=/run/slurm
 
+STARTED=${UQTRACK_SLURM_STARTED:-}
+
 pid_alive() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# note a daemon this script started, by its pid file
+started() { if [[ -n "$STARTED" && -s "$2" ]]; then echo "$1 $(cat "$2")" >>"$STARTED"; fi; }
 
 if [[ "${1:-}" == "stop" ]]; then
+    if [[ -n "$STARTED" ]]; then  # exactly what start recorded, newest first
+        if [[ -s "$STARTED" ]]; then
+            tac "$STARTED" | while read -r name pid; do
+                if kill "$pid" 2>/dev/null; then
+                    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+                    echo "stopped $name ($pid)"
+                fi
+            done
+            : >"$STARTED"
+        fi
+        exit 0
+    fi
     for f in "$RUN_DIR/slurmd.pid" "$RUN_DIR/slurmctld.pid"; do
         if pid_alive "$f"; then kill "$(cat "$f")"; fi
     done
@@ -55,6 +75,7 @@ if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
         munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1 && break
         sleep 0.5
     done
+    started munged /run/munge/munged.pid
 fi
 munge -n </dev/null | unmunge >/dev/null || { echo "munged is not working" >&2; exit 1; }
 
@@ -119,10 +140,14 @@ if [[ $CHANGED == 1 ]]; then  # restart so a new config takes effect
 fi
 if ! pid_alive "$RUN_DIR/slurmctld.pid"; then
     slurmctld   # daemonizes itself, writes SlurmctldPidFile
+    for _ in $(seq 50); do [[ -s "$RUN_DIR/slurmctld.pid" ]] && break; sleep 0.1; done
+    started slurmctld "$RUN_DIR/slurmctld.pid"
 fi
 for _ in $(seq 30); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 1; done
 if ! pid_alive "$RUN_DIR/slurmd.pid"; then
     slurmd
+    for _ in $(seq 50); do [[ -s "$RUN_DIR/slurmd.pid" ]] && break; sleep 0.1; done
+    started slurmd "$RUN_DIR/slurmd.pid"
 fi
 
 # --- wait for the node ----------------------------------------------------

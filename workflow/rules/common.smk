@@ -81,6 +81,16 @@ def raw_dir(dataset):
     return f"results/{'downloads' if 'download' in ds else 'data'}/{dataset}"
 
 
+# Simulated or downloaded data made by an earlier run: check the frame ranges now
+# (the first run checks them in `prepare`, once the data exists).
+try:
+    for _name, _ds in config["datasets"].items():
+        if cfg.local_path(_ds) is None and Path(raw_dir(_name)).is_dir():
+            cfg.check_data(config, _name, raw_dir(_name), _source)
+except InputError as err:
+    sys.exit(f"uqtrack: config error: {err}")
+
+
 def raw_input(wildcards):
     """A sequence's label images (the folder made by a rule, else the files): never its
     man_track.txt, so that changing the truth never reruns tracking."""
@@ -195,3 +205,48 @@ def timing_cells():
         for cell in GRID
         for seq in cfg.sequences(config["datasets"][cell["dataset"]])
     ]
+
+
+def intermediates():
+    """Every file the rules make on the way to the summary.
+
+    `all` asks for them too: Snakemake leaves a deleted intermediate missing while
+    the results after it are up to date, so "delete a damaged file and rerun" would
+    not remake it. Asked for, it is remade, and so is everything after it.
+    """
+    prep = [
+        dict(dataset=d, seq=s)
+        for d in DATASETS
+        for s in cfg.sequences(config["datasets"][d])
+    ]
+    annotated = [p for p in prep if p["dataset"] in ANNOTATED]
+    steps = [
+        dict(p, step=s) for p in annotated for s in cfg.steps(config, p["dataset"])
+    ]
+    fits = [dict(dataset=d, tracker=t) for d in ANNOTATED for t in TRACKERS]
+    models = [
+        dict(dataset=d, model=m)
+        for d in ANNOTATED
+        for m in dict.fromkeys(
+            e["model"] for e in config["trackers"].values() if "model" in e
+        )
+    ]
+    cells = list({(c["dataset"], c["step"], c["tracker"]): c for c in GRID}.values())
+    made = [
+        (rules.prepare, prep),
+        (rules.lineage, annotated),
+        (rules.truth, steps),
+        (rules.model, models),
+        (rules.fit, fits),
+        (rules.edges, timing_cells()),
+        (rules.calibrate, cells),
+        (rules.evaluate, cells),
+    ]
+    return sorted(
+        {
+            str(out).format(**cell)
+            for rule, cells in made
+            for cell in cells
+            for out in rule.output
+        }
+    )

@@ -1,11 +1,13 @@
 """Download a Cell Tracking Challenge training dataset and unpack it."""
 
 from uqtrack.download import fetch_ctc
+from uqtrack.files import write_json
 from uqtrack.scripting import run_rule
 
 
 def main(sm):
-    fetch_ctc(sm.params.url, sm.output[0])
+    out = fetch_ctc(sm.params.url, sm.output[0])
+    write_json({"download": sm.params.url}, out / "provenance.json")  # where it came from
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -95,7 +95,6 @@ def test_anti_informative_probabilities_are_flagged():
 
 
 def test_interior_minimum_matches_a_grid_search():
-    rng = np.random.default_rng(3)
     logp, groups, true = _synthetic(0.3, n_groups=400, seed=3)
     fit = fit_temperature(logp, groups, true)
     grid = np.exp(np.linspace(np.log(1e-3), np.log(1e3), 4001))

@@ -1,11 +1,9 @@
 """Fit each method's temperature on the calibration split (only there)."""
 
 import numpy as np
-import pandas as pd
-
 from uqtrack import splits
 from uqtrack.calibration import fit_temperature
-from uqtrack.files import write_json
+from uqtrack.files import read_parquet, write_json
 from uqtrack.lineage import mean_squared_displacement
 from uqtrack.scripting import log, run_rule
 from uqtrack.tables import daughter_groups, join_truth, judged_rows
@@ -13,15 +11,15 @@ from uqtrack.tables import daughter_groups, join_truth, judged_rows
 
 def main(sm):
     wc, parts = sm.wildcards, sm.params.parts
-    truth = splits.gather(sm.input.truth, parts, pd.read_parquet)
+    truth = splits.gather(sm.input.truth, parts, read_parquet)
     msd = [
-        mean_squared_displacement(splits.select(pd.read_parquet(links), part), pd.read_parquet(dets))
+        mean_squared_displacement(splits.select(read_parquet(links), part), read_parquet(dets))
         for links, dets, part in zip(sm.input.truth_parts, sm.input.detections, parts, strict=True)
     ]
     msd = float(np.nanmean(msd)) if np.isfinite(msd).any() else float("nan")
     for method, out in zip(sm.params.methods, sm.output, strict=True):
         paths = [p for p in sm.input.edges if f"/{method}/" in p]
-        table = join_truth(splits.gather(paths, parts, pd.read_parquet), truth, source=", ".join(paths))
+        table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         if sm.params.fit_on == "predicted":  # the population whose calibration is reported
             table = table[judged_rows(table)].reset_index(drop=True)
         fit = fit_temperature(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy())

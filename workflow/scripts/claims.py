@@ -1,15 +1,13 @@
 """Check the paper's findings on the summary: results/claims.md and claims.tsv."""
 
-import xarray as xr
-
 from uqtrack import claims
-from uqtrack.files import atomic_path, write_tsv
+from uqtrack.files import atomic_path, read_netcdf, write_tsv
 from uqtrack.scripting import run_rule
 
 
 def main(sm):
-    summary = xr.load_dataset(sm.input.summary, engine="scipy")
-    boot = xr.load_dataset(sm.input.bootstrap, engine="scipy")
+    summary = read_netcdf(sm.input.summary)
+    boot = read_netcdf(sm.input.bootstrap)
     table = claims.check(summary, boot, sm.params.tracker_types)
     text = claims.markdown(table, claims.across_datasets(summary), sm.params.context)
     write_tsv(table, sm.output.table)

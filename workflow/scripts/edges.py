@@ -1,8 +1,6 @@
 """Link probabilities of every method for every frame pair of one sequence and step."""
 
-import pandas as pd
-
-from uqtrack.files import read_json, write_parquet, write_tsv
+from uqtrack.files import read_json, read_parquet, write_parquet, write_tsv
 from uqtrack.frames import frame_source
 from uqtrack.lineage import frame_pairs, sequence_frames
 from uqtrack.linking import link_sequence
@@ -15,7 +13,7 @@ def main(sm):
     wc = sm.wildcards
     step = int(wc.step)
     tracker = make_tracker(sm.params.tracker, read_json(f"{sm.input.tracker}/params.json"), step)
-    detections = pd.read_parquet(sm.input.detections)
+    detections = read_parquet(sm.input.detections)
     results = link_sequence(
         frame=frame_source(detections, sm.params.data["masks"], sm.params.data["images"]),
         pairs=frame_pairs(sequence_frames(read_json(sm.input.stats)), step),

@@ -4,12 +4,10 @@ with bootstrap intervals, using the temperature fitted on the calibration split.
 import zlib
 
 import numpy as np
-import pandas as pd
-
 from uqtrack import splits
 from uqtrack.calibration import STATUSES
 from uqtrack.evaluation import evaluate, pair_keys
-from uqtrack.files import atomic_path, read_json
+from uqtrack.files import read_json, read_parquet, read_tsv, write_netcdf
 from uqtrack.lineage import link_stats
 from uqtrack.scripting import log, run_rule
 from uqtrack.tables import join_truth
@@ -17,12 +15,12 @@ from uqtrack.tables import join_truth
 
 def main(sm):
     wc, parts = sm.wildcards, sm.params.parts
-    truth = splits.gather(sm.input.truth, parts, pd.read_parquet)
+    truth = splits.gather(sm.input.truth, parts, read_parquet)
     stats = link_stats(truth, sm.params.max_daughters)
     for method, fit_path, out in zip(sm.params.methods, sm.input.temperature, sm.output, strict=True):
         fit = read_json(fit_path)
         paths = [p for p in sm.input.edges if f"/{method}/" in p]
-        table = join_truth(splits.gather(paths, parts, pd.read_parquet), truth, source=", ".join(paths))
+        table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         # the same draws for every tracker and method of this dataset and step: paired
         rng = np.random.default_rng([sm.params.seed, zlib.crc32(f"bootstrap/{wc.dataset}/{wc.step}".encode())])
         result = evaluate(table, fit["tau"], truth[pair_keys(truth) + ["daughter"]], sm.params.bootstrap, rng)
@@ -32,12 +30,11 @@ def main(sm):
             result[f"ts_{name}" if name.startswith("daughters") else name] = fit[name]
         result["ts_status"] = STATUSES.index(fit["status"])  # flag_meanings set by the summary
         timed_out = [p for p in sm.input.timings if f"/{method}/" in p]
-        result["timed_out_pairs"] = int(sum(pd.read_csv(p, sep="\t")["timed_out"].sum() for p in timed_out))
+        result["timed_out_pairs"] = int(sum(read_tsv(p)["timed_out"].sum() for p in timed_out))
         if int(result["n_predicted_links"]) == 0:
             log.warning("%s step %s %s/%s: no predicted link to judge; its metrics are NaN",
                         wc.dataset, wc.step, wc.tracker, method)
-        with atomic_path(out) as tmp:
-            result.to_netcdf(tmp, engine="scipy")
+        write_netcdf(result, out)
 
 
 run_rule(main, snakemake)  # noqa: F821

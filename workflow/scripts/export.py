@@ -5,7 +5,7 @@ import pandas as pd
 
 from uqtrack.ctc import find_label_images
 from uqtrack.export import map_tracks, predicted_links, write_ctc_result, write_geff
-from uqtrack.files import atomic_dir, read_json, write_json, write_tsv
+from uqtrack.files import atomic_dir, read_json, read_parquet, write_json, write_tsv
 from uqtrack.scripting import log, run_rule
 
 
@@ -15,8 +15,8 @@ def main(sm):
     fit = read_json(sm.input.temperature)
     # every step-th frame from the first, as the edges link them; CTC frame k = frames[k]
     frames = list(range(stats["first_frame"], stats["last_frame"] + 1, export["step"]))
-    links = predicted_links(pd.read_parquet(sm.input.edges), fit["tau"])
-    detections = pd.read_parquet(sm.input.detections)
+    links = predicted_links(read_parquet(sm.input.edges), fit["tau"])
+    detections = read_parquet(sm.input.detections)
     cells, tracks = map_tracks(detections, links, frames, source=sm.input.edges)
     track_of = cells.set_index(["frame", "label"])["track_id"]
     for end, t in (("mother", "t"), ("daughter", "t2")):

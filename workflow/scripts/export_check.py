@@ -2,14 +2,14 @@
 
 import pandas as pd
 
-from uqtrack.files import atomic_path, read_json, write_tsv
+from uqtrack.files import atomic_path, read_json, read_parquet, write_tsv
 from uqtrack.proofread import check, check_markdown
 from uqtrack.scripting import log, run_rule
 
 
 def main(sm):
     links = pd.read_csv(sm.input.links, sep="\t", keep_default_na=False, na_values=[])
-    table = check(links, pd.read_parquet(sm.input.truth), source=sm.input.links)
+    table = check(links, read_parquet(sm.input.truth), source=sm.input.links)
     log.info("%s", table.to_dict("records")[-1])
     write_tsv(table, sm.output.table)
     with atomic_path(sm.output.markdown) as tmp:

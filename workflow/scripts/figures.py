@@ -1,13 +1,12 @@
 """Paper-style figures of the whole grid from results/summary.nc."""
 
-import xarray as xr
-
+from uqtrack.files import read_netcdf
 from uqtrack import plots
 from uqtrack.scripting import run_rule
 
 
 def main(sm):
-    summary = xr.load_dataset(sm.input[0], engine="scipy")
+    summary = read_netcdf(sm.input[0])
     types = sm.params.tracker_types
     figures = {
         "ece": plots.ece_vs_step(summary),

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from uqtrack.files import read_parquet
 from uqtrack.scripting import log, run_rule
 
 
@@ -14,13 +15,13 @@ def main(sm):
         steps = options.pop("steps", None) or sm.params.steps
         sequences = []
         for dets, tracks, part in zip(sm.input.detections, sm.input.tracks, sm.params.parts, strict=True):
-            frames = pd.read_parquet(dets)
+            frames = read_parquet(dets)
             keep = pd.Series(True, index=frames.index)
             if part["first"] is not None:
                 keep &= frames["frame"] >= part["first"]
             if part["last"] is not None:
                 keep &= frames["frame"] <= part["last"]
-            sequences.append(TrainingSequence(frames[keep], pd.read_parquet(tracks), name=part["seq"]))
+            sequences.append(TrainingSequence(frames[keep], read_parquet(tracks), name=part["seq"]))
         log.info("training on %d calibration part(s), steps %s, %s", len(sequences), steps, options)
         model = train_model(sequences, seed=sm.params.seed, steps=steps, threads=1, **options)
     else:

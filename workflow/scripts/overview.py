@@ -1,9 +1,7 @@
 """One frame pair with its predicted links coloured by calibrated confidence (Fig. 1)."""
 
-import pandas as pd
-
 from uqtrack import splits
-from uqtrack.files import read_json
+from uqtrack.files import read_json, read_parquet
 from uqtrack.frames import frame_source
 from uqtrack.plots import overview, save
 from uqtrack.scripting import log, run_rule
@@ -11,7 +9,7 @@ from uqtrack.scripting import log, run_rule
 
 def main(sm):
     wc = sm.wildcards
-    table = splits.select(pd.read_parquet(sm.input.edges), sm.params.part)
+    table = splits.select(read_parquet(sm.input.edges), sm.params.part)
     fit = read_json(sm.input.temperature)
     table = overview.calibrated(table, fit["tau"])
     pair = overview.least_certain_pair(table)
@@ -19,7 +17,7 @@ def main(sm):
         save(overview.empty("no predicted link in the evaluation split"), sm.output)
         return
     t, t2 = pair
-    frame = frame_source(pd.read_parquet(sm.input.detections), sm.params.data["masks"], sm.params.data["images"])
+    frame = frame_source(read_parquet(sm.input.detections), sm.params.data["masks"], sm.params.data["images"])
     mothers, daughters = frame(t), frame(t2)
     background, is_mask = daughters.image(), False
     if background is None and daughters.load_masks is not None:

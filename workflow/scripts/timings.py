@@ -1,14 +1,12 @@
 """Gather every edges job's per-pair compute times into results/timings.tsv."""
 
-import pandas as pd
-
-from uqtrack.files import write_tsv
+from uqtrack.files import read_tsv, write_tsv
 from uqtrack.scripting import run_rule
 from uqtrack.timing import per_job
 
 
 def main(sm):
-    tables = [pd.read_csv(path, sep="\t") for path in sm.input]
+    tables = [read_tsv(path) for path in sm.input]
     write_tsv(per_job(tables, sm.params.cells), sm.output[0])
 
 

@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from uqtrack.files import atomic_path  # noqa: E402
+from uqtrack.files import atomic_path, figure_metadata  # noqa: E402
 
 METHOD_ORDER = ["sm", "fp", "fpa", "as", "asf"]
 TS_LABELS = {"raw": "raw", "ts": "+TS"}
@@ -59,6 +59,5 @@ def save(fig: plt.Figure, paths: str | Sequence[str]) -> None:
     for path in [paths] if isinstance(paths, str) else paths:
         with atomic_path(path) as tmp:
             fmt = Path(path).suffix.lstrip(".")
-            metadata = {"CreationDate": None} if fmt == "pdf" else {}
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
+            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=figure_metadata(fmt))
     plt.close(fig)

@@ -20,6 +20,8 @@ rule calibrate:
             "results/temperature/{{dataset}}/step{{step}}/{{tracker}}/{method}.json",
             method=METHODS,
         ),
+    benchmark:
+        "results/benchmarks/calibrate/{dataset}/step{step}/{tracker}.tsv"
     log:
         "logs/calibrate/{dataset}/step{step}/{tracker}.log",
     conda:

@@ -43,6 +43,8 @@ rule prepare:
     output:
         detections="results/prepared/{dataset}/{seq}/detections.parquet",
         stats="results/prepared/{dataset}/{seq}/stats.json",
+    benchmark:
+        "results/benchmarks/prepare/{dataset}/{seq}.tsv"
     log:
         "logs/prepare/{dataset}/{seq}.log",
     conda:

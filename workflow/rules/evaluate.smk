@@ -16,6 +16,8 @@ rule evaluate:
             "results/metrics/{{dataset}}/step{{step}}/{{tracker}}/{method}.nc",
             method=METHODS,
         ),
+    benchmark:
+        "results/benchmarks/evaluate/{dataset}/step{step}/{tracker}.tsv"
     log:
         "logs/evaluate/{dataset}/step{step}/{tracker}.log",
     conda:

@@ -14,6 +14,8 @@ rule model:
         ),
     output:
         directory("results/models/{dataset}/{model}"),
+    benchmark:
+        "results/benchmarks/model/{dataset}/{model}.tsv"
     log:
         "logs/model/{dataset}/{model}.log",
     conda:
@@ -42,6 +44,8 @@ rule fit:
         model=model_of,
     output:
         directory("results/trackers/{dataset}/{tracker}"),
+    benchmark:
+        "results/benchmarks/fit/{dataset}/{tracker}.tsv"
     log:
         "logs/fit/{dataset}/{tracker}.log",
     conda:
@@ -77,6 +81,8 @@ rule edges:
             "results/edges/{{dataset}}/{{seq}}/step{{step}}/{{tracker}}/{method}/timings.tsv",
             method=METHODS,
         ),
+    benchmark:
+        "results/benchmarks/edges/{dataset}/{seq}/step{step}/{tracker}.tsv"
     log:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}.log",
     conda:

@@ -5,6 +5,8 @@ import pytest
 from uqtrack.download import fetch_ctc
 from uqtrack.errors import InputError
 
+from conftest import ROOT, SHARED_DATA, needs_shared_data
+
 
 def test_unpacks_the_dataset_folder(tmp_path):
     archive = tmp_path / "Fluo-Test.zip"
@@ -35,3 +37,50 @@ def test_a_cut_off_or_wrong_download_is_named(tmp_path, content):
         fetch_ctc(archive.as_uri(), tmp_path / "out")
     assert "\n" not in str(info.value) and str(info.value).startswith(archive.as_uri())
     assert not (tmp_path / "out").exists()
+
+
+def test_checksum_is_checked_before_unpacking(tmp_path):
+    archive = tmp_path / "Fluo-Test.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Fluo-Test/01_GT/TRA/man_track.txt", "1 0 0 0\n")
+    from uqtrack.download import sha256_of
+
+    good = sha256_of(archive)
+    fetch_ctc(archive.as_uri(), tmp_path / "ok", sha256=good.upper())
+    with pytest.raises(InputError, match="checksum mismatch") as info:
+        fetch_ctc(archive.as_uri(), tmp_path / "bad", sha256="0" * 64)
+    assert "\n" not in str(info.value) and not (tmp_path / "bad").exists()
+
+
+@needs_shared_data
+@pytest.mark.slow
+def test_the_workflow_downloads_once_from_a_local_zip(tmp_path, snakemake_bin):
+    """A `download:` URL (here file:// of a zip built from ../shared/data) is fetched,
+    checked, unpacked and tracked; a second run downloads nothing."""
+    import subprocess
+
+    import yaml
+
+    from uqtrack.download import sha256_of
+
+    src = SHARED_DATA / "ctc" / "Fluo-C2DL-MSC"
+    archive = tmp_path / "Fluo-C2DL-MSC.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(src.rglob("*")):
+            if path.is_file():
+                z.write(path, f"Fluo-C2DL-MSC/{path.relative_to(src)}")
+    config = {
+        "steps": [1], "methods": ["sm"], "bootstrap": 20,
+        "trackers": {"distance": {"type": "distance"}},
+        "datasets": {"MSC": {"path": str(tmp_path / "absent"), "download": archive.as_uri(),
+                             "sha256": sha256_of(archive), "calibration": ["01"], "evaluation": ["02"]}},
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    cmd = [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path / "w"),
+           "--configfile", str(tmp_path / "c.yaml"), "--cores", "2"]
+    first = subprocess.run(cmd, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert (tmp_path / "w/results/downloads/MSC/02_GT/TRA/man_track.txt").exists()
+    assert (tmp_path / "w/results/summary.nc").exists()
+    again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
+    assert again.returncode == 0 and "download" not in again.stdout.split("Job stats")[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import urllib.request
@@ -11,16 +12,36 @@ from pathlib import Path
 from uqtrack.errors import InputError
 
 
-def fetch_ctc(url: str, out_dir: str | Path) -> Path:
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_ctc(url: str, out_dir: str | Path, sha256: str | None = None) -> Path:
     """Download a CTC training zip and unpack it so ``out_dir/<seq>_GT/TRA`` exists.
 
     The zips hold one top folder named after the dataset; its content is moved up.
+    The workflow calls this once per dataset: the unpacked folder is the rule's
+    output, so a dataset that is present is never downloaded again.
+
+    Parameters
+    ----------
+    url : str
+        ``http(s)://`` or ``file://``.
+    out_dir : path
+        The dataset folder to make.
+    sha256 : str, optional
+        The archive's expected SHA-256 (hex); checked before unpacking.
 
     Raises
     ------
     InputError
-        The download fails, the file is not a zip archive (cut off, or a web page),
-        or the archive holds no ``<seq>_GT/TRA`` folder.
+        The download fails, its checksum differs, the file is not a zip archive
+        (cut off, or a web page), or the archive holds no ``<seq>_GT/TRA`` folder.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +52,12 @@ def fetch_ctc(url: str, out_dir: str | Path) -> Path:
                 shutil.copyfileobj(response, f)
         except OSError as err:
             raise InputError(url, f"download failed ({err}); set datasets.<name>.path to a local copy") from None
+        if sha256 is not None and (got := sha256_of(archive)) != sha256.lower():
+            raise InputError(
+                url,
+                f"checksum mismatch: sha256 {got}, expected {sha256.lower()} (a cut-off or changed "
+                "download); rerun to download it again, or fix datasets.<name>.sha256",
+            )
         try:
             with zipfile.ZipFile(archive) as z:
                 z.extractall(Path(tmp) / "unpacked")

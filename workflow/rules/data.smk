@@ -33,6 +33,7 @@ rule download:
         runtime=60,
     params:
         url=lambda wc: dataset_config(wc)["download"],
+        sha256=lambda wc: dataset_config(wc).get("sha256"),
     script:
         "../scripts/download.py"
 

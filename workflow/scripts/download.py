@@ -6,8 +6,8 @@ from uqtrack.scripting import run_rule
 
 
 def main(sm):
-    out = fetch_ctc(sm.params.url, sm.output[0])
-    write_json({"download": sm.params.url}, out / "provenance.json")  # where it came from
+    out = fetch_ctc(sm.params.url, sm.output[0], sm.params.sha256)
+    write_json({"download": sm.params.url, "sha256": sm.params.sha256}, out / "provenance.json")
 
 
 run_rule(main, snakemake)  # noqa: F821

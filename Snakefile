@@ -60,9 +60,10 @@ rule all:
 onsuccess:
     # where a finished run's outputs are (the terminal otherwise ends on job lines)
     if not workflow.dryrun and os.path.exists("results/summary.nc"):
+        exports = " exports: results/export/;" if EXPORTS else ""
         print(
             "\nuqtrack: done. Findings: results/claims.md; numbers: results/summary.nc;"
-            " figures: results/figures/; exports: results/export/."
+            f" figures: results/figures/;{exports} logs: logs/."
             "\nOne page with all of it: snakemake --report report.html",
             file=sys.stderr,
         )

@@ -76,7 +76,7 @@ def test_slurm_profile_runs_tiny_workflow(tmp_path):
         extra += ["--slurm-status-command", "squeue"]
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
-         "--configfile", str(ROOT / ".test" / "config.yaml"),
+         "--configfile", str(ROOT / ".test" / "mechanics.yaml"),
          "--profile", str(ROOT / "profiles" / "slurm"), *extra],
         capture_output=True, text=True, timeout=1800,
     )

@@ -22,7 +22,7 @@ from conftest import ROOT, snakemake_command
 
 pytestmark = pytest.mark.slow
 
-CONFIG = ROOT / ".test" / "config.yaml"
+CONFIG = ROOT / ".test" / "mechanics.yaml"  # one tracker: the mechanics, in seconds
 TIMED = ("timings.tsv", "timings.tsv.provenance.json", "compute_time.png", "compute_time.pdf")
 
 

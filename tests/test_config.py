@@ -138,7 +138,7 @@ def test_a_transformer_names_a_model():
     bad = copy.deepcopy(DEFAULT)
     bad["trackers"]["t"] = {"type": "transformer", "model": "missing"}
     _fails(bad, "trackers.t.model", "models:")
-    bad["models"] = {"missing": {"train": {"iterations": 10}}}
+    bad["models"]["missing"] = {"train": {"iterations": 10}}
     _check(bad)
     bad["trackers"]["t"]["dropout"] = 1.5
     _fails(bad, "trackers.t.dropout")

@@ -336,7 +336,7 @@ def test_masks_only_dataset_config(tmp_path):
         (lambda c: c.pop("export"), ["datasets.movie is masks-only", "export"]),
         (lambda c: c["export"].update(method="fp", tracker="distance") or c.update(methods=["as"]),
          ["export.method", "'fp' is not in methods"]),
-        (lambda c: c["export"].update(tracker="overlap"), ["export.tracker", "'overlap'"]),
+        (lambda c: c["export"].update(tracker="nope"), ["export.tracker", "'nope'"]),
         (lambda c: c["export"].update(step=0), ["export.step"]),
     ],
 )

@@ -78,7 +78,8 @@ def results(workdir: Path) -> dict[str, bytes | None]:
     out = {}
     for path in sorted((workdir / "results").rglob("*")):
         if path.is_file():
-            out[str(path.relative_to(workdir))] = None if path.name in TIMED else path.read_bytes()
+            timed = path.name in TIMED or "benchmarks" in path.parts  # time and memory of jobs
+            out[str(path.relative_to(workdir))] = None if timed else path.read_bytes()
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from uqtrack.calibration import STATUSES
@@ -25,17 +26,32 @@ GRID_KEYS = {"dataset": "dataset", "step": "step", "tracker": "tracker", "uq": "
 def combine(cells: Sequence[xr.Dataset], grid: Sequence[dict[str, Any]]) -> xr.Dataset:
     """Stack per-cell metric datasets along the grid's dimensions.
 
-    Cells missing from the grid (a dataset without some step) stay NaN.
+    Every variable becomes one array over the grid (config order; steps sorted)
+    filled cell by cell, so memory stays the size of the result: aligning the
+    cells with ``xarray.merge`` grew with cells x grid and ran out of memory on
+    the paper's grid. Cells missing from the grid (a dataset without some step)
+    stay NaN.
     """
-    labelled = [
-        cell.expand_dims({dim: [where[GRID_KEYS[dim]]] for dim in GRID_DIMS})
-        for cell, where in zip(cells, grid, strict=True)
-    ]
-    summary = xr.merge(labelled, join="outer", compat="no_conflicts", combine_attrs="drop")
-    # xarray sorts outer-joined coordinates; keep the config's order instead
     order = {dim: list(dict.fromkeys(w[GRID_KEYS[dim]] for w in grid)) for dim in GRID_DIMS}
     order["step"] = sorted(order["step"])
-    summary = summary.reindex(order)
+    position = {dim: {v: i for i, v in enumerate(vals)} for dim, vals in order.items()}
+    shape = tuple(len(order[d]) for d in GRID_DIMS)
+    arrays: dict[str, np.ndarray] = {}
+    var_dims: dict[str, tuple[str, ...]] = {}
+    coords: dict[str, Any] = {}
+    for cell, where in zip(cells, grid, strict=True):
+        at = tuple(position[d][where[GRID_KEYS[d]]] for d in GRID_DIMS)
+        for name, var in cell.data_vars.items():
+            if name not in arrays:
+                arrays[name] = np.full(shape + var.shape, np.nan)
+                var_dims[name] = var.dims
+                for dim in var.dims:
+                    coords.setdefault(dim, cell[dim].values if dim in cell.coords else np.arange(var.sizes[dim]))
+            arrays[name][at] = var.values
+    summary = xr.Dataset(
+        {name: (GRID_DIMS + var_dims[name], a) for name, a in arrays.items()},
+        coords={**order, **coords},
+    )
     if "ts_status" in summary:
         summary["ts_status"].attrs.update(
             flag_values=list(range(len(STATUSES))), flag_meanings=" ".join(STATUSES)

@@ -7,7 +7,7 @@ import yaml
 from uqtrack import config as cfg
 from uqtrack.errors import InputError
 
-from conftest import ROOT
+from conftest import ROOT, needs_shared_data
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -29,7 +29,15 @@ def _fails(config, *words):
 
 def test_shipped_configs_are_valid():
     _check(DEFAULT)
-    _check(yaml.safe_load((ROOT / ".test" / "config.yaml").read_text()))
+    for name in ("config.yaml", "mechanics.yaml"):
+        _check(yaml.safe_load((ROOT / ".test" / name).read_text()))
+
+
+@needs_shared_data
+def test_real_data_configs_are_valid(monkeypatch):
+    monkeypatch.chdir(ROOT)  # their paths are relative to the checkout
+    for path in (ROOT / "config" / "paper.yaml", ROOT / ".test" / "full.yaml"):
+        _check(yaml.safe_load(path.read_text()))
 
 
 def test_unknown_top_level_key_is_named():

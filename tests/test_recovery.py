@@ -89,7 +89,10 @@ def reference_run(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("uninterrupted") / "run"
     first = start(workdir)
     try:
-        wait_for(lambda: mid_run(workdir) or first.poll() is not None, what="edge tables")
+        # as soon as the first run holds Snakemake's lock (a short run may be over by
+        # the time a second process has started, had we waited for its first results)
+        locks = workdir / ".snakemake" / "locks"
+        wait_for(lambda: any(locks.glob("*.lock")) or first.poll() is not None, what="the first run's lock")
         assert first.poll() is None
         second = subprocess.run(command(workdir), capture_output=True, text=True, timeout=300)
         second_code = second.returncode

@@ -16,6 +16,7 @@ from conftest import ROOT, SHARED_DATA, needs_shared_data, snakemake_command
 pytestmark = pytest.mark.slow
 
 TINY = yaml.safe_load((ROOT / ".test" / "config.yaml").read_text())
+MECHANICS = yaml.safe_load((ROOT / ".test" / "mechanics.yaml").read_text())  # one tracker
 
 
 def run(snakemake_bin, workdir: Path, config: dict, cores: int = 2, check: bool = True):
@@ -106,7 +107,7 @@ def test_bad_input_stops_with_one_line_and_rerun_resumes(tiny_run, tmp_path, sna
     man_track = data / "02_GT" / "TRA" / "man_track.txt"
     good = man_track.read_text()
     man_track.write_text(good.replace("\n", " 7\n", 1))  # five numbers on line 1
-    config = {**TINY, "overview": [], "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
+    config = {**MECHANICS, "overview": [], "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
     proc = run(snakemake_bin, tmp_path / "work", config, check=False)
     assert proc.returncode != 0
     lines = [l for l in proc.stderr.splitlines() if l.startswith("uqtrack ERROR") and "man_track.txt" in l]

@@ -52,6 +52,8 @@ rule all:
     input:
         "results/summary.nc",
         CLAIMS,
+        "results/data_quality.md",
+        "results/data_quality.html",
         FIGURES,
         EXPORTS,
         intermediates(),  # so that a deleted intermediate is remade
@@ -63,6 +65,7 @@ onsuccess:
         exports = " exports: results/export/;" if EXPORTS else ""
         print(
             "\nuqtrack: done. Findings: results/claims.md; numbers: results/summary.nc;"
+            " data quality: results/data_quality.md;"
             f" figures: results/figures/;{exports} logs: logs/."
             "\nOne page with all of it: snakemake --report report.html",
             file=sys.stderr,

@@ -78,7 +78,8 @@ def test_report_is_self_contained(tiny_run, snakemake_bin):
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = (tiny_run / "report.html").read_text()
     assert "uqtrack: calibrated link probabilities" in html  # the workflow description
-    for name in ["claims.html", "ece_vs_step.png", "reliability_distance.png", "sparsification_curves_distance.png"]:
+    for name in ["claims.html", "data_quality.html", "ece_vs_step.png", "reliability_distance.png",
+                 "sparsification_curves_distance.png"]:
         assert name in html, name
     claims = (tiny_run / "results" / "claims.html").read_text()
     assert claims.count("<table>") >= 6 and "Operational definition" in claims
@@ -94,7 +95,7 @@ def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
                 b = tmp_path / a.relative_to(tiny_run)
                 assert a.read_bytes() == b.read_bytes(), a
                 compared += 1
-    for name in ["summary.nc", "bootstrap.nc", "claims.md", "claims.tsv"]:
+    for name in ["summary.nc", "bootstrap.nc", "claims.md", "claims.tsv", "data_quality.md"]:
         assert (tiny_run / "results" / name).read_bytes() == (tmp_path / "results" / name).read_bytes(), name
     timings = pd.read_csv(tmp_path / "results" / "timings.tsv", sep="\t")
     assert len(timings) == 32 and (timings["seconds"] > 0).all()  # 2 seqs x 2 steps x 4 trackers x 2 methods

@@ -98,10 +98,14 @@ def test_a_frame_of_another_size_stops_and_gaps_warn(tmp_path):
     stats = json.loads((tmp_path / "work/results/prepared/real/01/lineage.json").read_text())
     assert {"label": int(track.label), "frames": [t]} in stats["data_quality"]["gaps"]
 
-    # the config key lets the odd frame through; the size is recorded
-    target = "results/prepared/real/02/lineage.json"
-    allowed = snakemake(tmp_path / "work", config({"real": {**ds, "allow_mixed_frame_sizes": True}}), target)
+    # the config key lets the odd frame through; the size is recorded, and the run's
+    # data-quality page (in the report) lists both sequences' oddities with their frames
+    allowed = snakemake(tmp_path / "work", config({"real": {**ds, "allow_mixed_frame_sizes": True}}))
     assert allowed.returncode == 0, allowed.stderr[-3000:]
-    stats = json.loads((tmp_path / "work" / target).read_text())
+    stats = json.loads((tmp_path / "work/results/prepared/real/02/lineage.json").read_text())
     assert stats["data_quality"]["frame_sizes"]["128x96"] == [3]
+    page = (tmp_path / "work/results/data_quality.md").read_text()
+    assert "| 128x96: frames 3; 96x96: frames 0-2, 4-9 |" in page
+    assert f"- real/01: track {track.label} missing from frames {t}" in page
+    assert "track" in (tmp_path / "work/results/data_quality.html").read_text()
     shutil.rmtree(tmp_path / "work")

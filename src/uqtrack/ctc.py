@@ -48,6 +48,7 @@ __all__ = [
     "validate",
     "data_quality",
     "quality_warnings",
+    "frame_ranges",
     "tra_dir_of",
     "read_sequence",
 ]
@@ -791,7 +792,7 @@ def _check_one_size(shapes: dict[int, tuple[int, int]], files: dict[int, Path]) 
     odd = [t for t in sorted(shapes) if tuple(shapes[t]) != common]
     t = odd[0]
     h, w = shapes[t]
-    others = f" ({len(odd)} frames differ: {_frame_ranges(odd)})" if len(odd) > 1 else ""
+    others = f" ({len(odd)} frames differ: {frame_ranges(odd)})" if len(odd) > 1 else ""
     raise InputError(
         files[t],
         f"frame {t} is {h}x{w} pixels, but the other frames of this sequence are {common[0]}x{common[1]}"
@@ -867,7 +868,7 @@ def quality_warnings(stats: dict[str, Any], where: str) -> list[str]:
     lines = []
     gaps = quality.get("gaps", [])
     if gaps:
-        shown = "; ".join(f"track {g['label']}: frames {_frame_ranges(g['frames'])}" for g in gaps[:5])
+        shown = "; ".join(f"track {g['label']}: frames {frame_ranges(g['frames'])}" for g in gaps[:5])
         more = f"; and {len(gaps) - 5} more tracks" if len(gaps) > 5 else ""
         lines.append(
             f"{where}: {len(gaps)} track(s) missing from frames inside their span ({shown}{more}); "
@@ -887,7 +888,7 @@ def quality_warnings(stats: dict[str, Any], where: str) -> list[str]:
     return lines
 
 
-def _frame_ranges(frames: Iterable[int]) -> str:
+def frame_ranges(frames: Iterable[int]) -> str:
     """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
     runs: list[list[int]] = []
     for t in sorted(frames):

@@ -52,6 +52,36 @@ rule claims:
         "../scripts/claims.py"
 
 
+rule data_quality:
+    input:
+        summary=rules.summary.output.summary,
+        stats=expand(
+            "results/prepared/{p[dataset]}/{p[seq]}/lineage.json",
+            p=[
+                dict(dataset=d, seq=s)
+                for d in ANNOTATED
+                for s in cfg.sequences(config["datasets"][d])
+            ],
+        ),
+    output:
+        markdown="results/data_quality.md",
+        html=report(
+            "results/data_quality.html",
+            caption="../report/data_quality.rst",
+            category="Data quality",
+        ),
+    log:
+        "logs/data_quality.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/data_quality.py"
+
+
 rule timings:
     input:
         [

@@ -6,6 +6,9 @@ pretrained download happens here.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -250,3 +253,13 @@ def test_trained_on_sim_plus_01_links_sim_plus_02():
     acc, near, n = _accuracy(model, seqs[1])
     assert n == 3354
     assert acc > 0.985
+
+
+def test_torchvision_is_never_imported():
+    # next to the CPU build of torch, torchvision's compiled operators do not load
+    code = ("import sys, uqtrack.transformer, uqtrack.trackers.transformer\n"
+            "from uqtrack.transformer import _trackastra\n"
+            "assert 'trackastra.model' in sys.modules\n"
+            "assert 'torchvision' not in sys.modules, 'torchvision was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]

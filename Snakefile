@@ -50,11 +50,9 @@ include: "workflow/rules/export.smk"
 rule all:
     default_target: True
     input:
-        "results/summary.nc",
-        CLAIMS,
-        "results/data_quality.md",
-        "results/data_quality.html",
-        FIGURES,
+        # the study needs annotated data; a run that only exports masks-only movies
+        # (calibrated by a previous run) has none
+        STUDY if ANNOTATED else [],
         EXPORTS,
         intermediates(),  # so that a deleted intermediate is remade
 
@@ -70,3 +68,5 @@ onsuccess:
             "\nOne page with all of it: snakemake --report report.html",
             file=sys.stderr,
         )
+    elif not workflow.dryrun and EXPORTS:
+        print("\nuqtrack: done. Exports: results/export/; logs: logs/.", file=sys.stderr)

@@ -353,6 +353,52 @@ def test_calibration_from_must_be_annotated(tmp_path):
     _fails(config, "datasets.movie.calibration_from", "'other' is masks-only")
 
 
+def previous_run(tmp_path, methods=("as",)):
+    """The files a previous run lends: its fitted tracker and temperatures."""
+    results = tmp_path / "prev" / "results"
+    (results / "trackers/sim-nuclei/distance").mkdir(parents=True)
+    (results / "trackers/sim-nuclei/distance/params.json").write_text("{}")
+    (results / "temperature/sim-nuclei/step1/distance").mkdir(parents=True)
+    for m in methods:
+        (results / f"temperature/sim-nuclei/step1/distance/{m}.json").write_text("{}")
+    return tmp_path / "prev"
+
+
+def test_calibration_from_a_previous_run(tmp_path):
+    config = masks_only_config(tmp_path)
+    run = previous_run(tmp_path)
+    config["datasets"]["movie"]["calibration_from"] = {"run": str(run), "dataset": "sim-nuclei"}
+    cfg.check(config, SCHEMA, "my.yaml")
+    assert cfg.calibration_results(config, "movie") == (str(run / "results"), "sim-nuclei")
+    assert cfg.calibration_results(config, "sim-nuclei") == ("results", "sim-nuclei")
+    assert cfg.calibration_source(config, "movie") == f"sim-nuclei (run {run})"
+    inputs = cfg.export_inputs(config, "movie", "01")
+    assert inputs["temperature"] == f"{run}/results/temperature/sim-nuclei/step1/distance/as.json"
+    assert inputs["edges"] == "results/edges/movie/01/step1/distance/as/edges.parquet"  # tracked here
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda c, run: c["datasets"]["movie"].update(calibration_from={"run": str(run / "results"), "dataset": "sim-nuclei"}),
+         ["datasets.movie.calibration_from.run: no results/ folder in"]),
+        (lambda c, run: c["export"].update(method="fp"),
+         ["datasets.movie.calibration_from:", "temperature/sim-nuclei/step1/distance/fp.json not found",
+          "did not fit tracker 'distance' with method 'fp' at step 1 on dataset 'sim-nuclei'"]),
+        (lambda c, run: c["datasets"]["movie"]["calibration_from"].update(dataset="sim-colony"),
+         ["trackers/sim-colony/distance/params.json not found"]),
+        (lambda c, run: c["datasets"]["movie"]["calibration_from"].pop("dataset"),
+         ["datasets.movie.calibration_from"]),
+    ],
+)
+def test_previous_run_faults_are_one_line(tmp_path, change, words):
+    config = masks_only_config(tmp_path)
+    run = previous_run(tmp_path)
+    config["datasets"]["movie"]["calibration_from"] = {"run": str(run), "dataset": "sim-nuclei"}
+    change(config, run)
+    _fails(config, *words)
+
+
 def test_a_movie_without_links_still_exports(tmp_path):
     """One frame (or no cell that links): empty links, one track per cell, a valid GEFF."""
     from uqtrack.tables import empty_table

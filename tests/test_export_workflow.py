@@ -171,3 +171,28 @@ def test_rule_all_exports_and_bytes_do_not_depend_on_cores(run):
     second = {p: p.read_bytes() for p in (work / "results" / "export").rglob("*") if p.is_file()}
     assert first.keys() == second.keys() and len(first) > 50
     assert [p for p in first if first[p] != second[p]] == []
+
+
+def test_a_previous_run_calibrates_a_new_movie(run, tmp_path):
+    """Only the movie in the config: the fitted tracker and the temperature come from
+    the earlier run's results/, and the export equals the one that run made itself."""
+    root, work = run
+    config = config_for(root)
+    movie = {**config["datasets"]["movie"], "calibration_from": {"run": str(work), "dataset": "colony"}}
+    config["datasets"] = {"movie": movie}
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    proc = snakemake(new, "--cores", "2")  # the README's plain command: rule all
+    assert "uqtrack: done. Exports: results/export/" in proc.stderr
+    before, now = export_dir(work, "movie"), export_dir(new, "movie")
+    assert (now / "links.tsv").read_bytes() == (before / "links.tsv").read_bytes()
+    # the summary names where its temperature came from, and is otherwise the same
+    label = f"`colony (run {work})`"
+    assert label in (now / "proofread.md").read_text()
+    assert (now / "proofread.md").read_text().replace(label, "`colony`") == (before / "proofread.md").read_text()
+    context = yaml.safe_load((now / "export.json").read_text())
+    assert context["tau"] == yaml.safe_load((before / "export.json").read_text())["tau"]
+    assert context["tau_from"] == f"colony (run {work})"
+    # nothing fitted, calibrated or evaluated here
+    assert sorted(p.name for p in (new / "results").iterdir()) == ["benchmarks", "edges", "export", "prepared"]

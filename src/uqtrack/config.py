@@ -124,13 +124,38 @@ def _check_kind(config: dict[str, Any], name: str, source: str) -> None:
                 f"{key}.{k}: a masks-only dataset (annotated: false) has no truth to split or"
                 " evaluate; it is tracked at export.step",
             )
+    if "export" not in config:
+        raise InputError(source, f"{key} is masks-only: add export: {{tracker, method}} to say how to track it")
     ref = ds["calibration_from"]
+    if isinstance(ref, dict):
+        _check_previous_run(config, name, source)
+        return
     if ref not in config["datasets"]:
         raise InputError(source, f"{key}.calibration_from: no dataset {ref!r} in this config")
     if not annotated(config["datasets"][ref]):
         raise InputError(source, f"{key}.calibration_from: {ref!r} is masks-only; name an annotated dataset")
-    if "export" not in config:
-        raise InputError(source, f"{key} is masks-only: add export: {{tracker, method}} to say how to track it")
+
+
+def _check_previous_run(config: dict[str, Any], name: str, source: str) -> None:
+    """A previous run lends what the export needs: its fitted tracker, its temperature
+    (same tracker, method and step) and, for a transformer, its model."""
+    key = f"datasets.{name}.calibration_from"
+    results, dataset = calibration_results(config, name)
+    if not Path(results).is_dir():
+        raise InputError(source, f"{key}.run: no results/ folder in {Path(results).parent}")
+    export = config["export"]
+    tracker = config["trackers"].get(export["tracker"], {})
+    needed = [f"{results}/trackers/{dataset}/{export['tracker']}/params.json",
+              f"{results}/temperature/{dataset}/step{export.get('step', 1)}/{export['tracker']}/{export['method']}.json"]
+    if "model" in tracker:
+        needed.append(f"{results}/models/{dataset}/{tracker['model']}")
+    for path in needed:
+        if not Path(path).exists():
+            raise InputError(
+                source,
+                f"{key}: {path} not found: that run did not fit tracker {export['tracker']!r} with method "
+                f"{export['method']!r} at step {export.get('step', 1)} on dataset {dataset!r}",
+            )
 
 
 def _check_export(config: dict[str, Any], source: str) -> None:
@@ -167,9 +192,26 @@ def masks_location(dataset: dict[str, Any], root: str, seq: str) -> str:
     return str(Path(root) / dataset.get("masks", DEFAULT_MASKS).format(seq=seq))
 
 
+def calibration_results(config: dict[str, Any], name: str) -> tuple[str, str]:
+    """Where the fitted tracker and temperature that apply to dataset ``name`` are.
+
+    Returns
+    -------
+    results, dataset : str
+        ``"results"`` (this run) and the dataset itself or its ``calibration_from``; or,
+        for ``calibration_from: {run, dataset}``, that run's ``<run>/results`` and dataset.
+    """
+    ref = config["datasets"][name].get("calibration_from", name)
+    if isinstance(ref, dict):
+        return str(Path(ref["run"]) / "results"), ref["dataset"]
+    return "results", ref
+
+
 def calibration_source(config: dict[str, Any], name: str) -> str:
-    """The dataset whose fitted tracker and temperature apply to dataset ``name``."""
-    return config["datasets"][name].get("calibration_from", name)
+    """The dataset whose fitted tracker and temperature apply to dataset ``name``, and
+    the previous run that made them, if it was not this one (a label for users)."""
+    results, dataset = calibration_results(config, name)
+    return dataset if results == "results" else f"{dataset} (run {Path(results).parent})"
 
 
 #: What the export writes per sequence; annotated sequences also get :data:`EXPORT_CHECK`.
@@ -191,9 +233,10 @@ def export_inputs(config: dict[str, Any], dataset: str, seq: str) -> dict[str, s
     or its ``calibration_from``'s: same tracker, method and step) and the detections."""
     e = config["export"]
     cell = f"step{e['step']}/{e['tracker']}/{e['method']}"
+    results, source = calibration_results(config, dataset)
     return {
         "edges": f"results/edges/{dataset}/{seq}/{cell}/edges.parquet",
-        "temperature": f"results/temperature/{calibration_source(config, dataset)}/{cell}.json",
+        "temperature": f"{results}/temperature/{source}/{cell}.json",
         "detections": f"results/prepared/{dataset}/{seq}/detections.parquet",
         "stats": f"results/prepared/{dataset}/{seq}/stats.json",
     }

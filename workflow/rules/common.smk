@@ -43,6 +43,14 @@ FIGURES += expand(
     o=config.get("overview", []),
     ext=["png", "pdf"],
 )
+# what the study of the annotated datasets makes (rule all asks for it where there are any)
+STUDY = [
+    "results/summary.nc",
+    *CLAIMS,
+    "results/data_quality.md",
+    "results/data_quality.html",
+    *FIGURES,
+]
 
 
 wildcard_constraints:
@@ -118,17 +126,25 @@ def sequence_data(dataset, seq):
 def fitted_tracker(wildcards):
     """The fitted tracker a sequence is tracked with: its dataset's own, or for a
     masks-only dataset the one fitted on its `calibration_from` dataset."""
-    source = cfg.calibration_source(config, wildcards.dataset)
-    return f"results/trackers/{source}/{wildcards.tracker}"
+    results, source = cfg.calibration_results(config, wildcards.dataset)
+    return f"{results}/trackers/{source}/{wildcards.tracker}"
 
 
-def tracker_config(name, dataset=None):
+def tracker_config(name, dataset=None, results="results"):
     """A tracker's config entry with its type spelled out and, for a dataset, its
-    model (a `models:` name) resolved to that dataset's model folder."""
+    model (a `models:` name) resolved to that dataset's model folder (in `results`,
+    this run's or a previous run's)."""
     entry = {"type": "distance", **config["trackers"][name]}
     if dataset is not None and "model" in entry:
-        entry["model"] = f"results/models/{dataset}/{entry['model']}"
+        entry["model"] = f"{results}/models/{dataset}/{entry['model']}"
     return entry
+
+
+def calibrated_tracker_config(wildcards):
+    """The config entry a sequence is tracked with: a masks-only dataset uses the model
+    of the dataset (or previous run) that calibrates it."""
+    results, source = cfg.calibration_results(config, wildcards.dataset)
+    return tracker_config(wildcards.tracker, source, results)
 
 
 def model_of(wildcards):

@@ -92,9 +92,7 @@ rule edges:
         mem_mb=4000,
         runtime=120,
     params:
-        tracker=lambda wc: tracker_config(
-            wc.tracker, cfg.calibration_source(config, wc.dataset)
-        ),
+        tracker=calibrated_tracker_config,
         data=lambda wc: sequence_data(wc.dataset, wc.seq),
         methods=METHODS,
         seed=config["seed"],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -40,19 +41,20 @@ def run(config: dict, tracker_name: str, params: MethodParams) -> pd.DataFrame:
     methods = list(config["methods"])
     rows = []
     for name, ds in config["datasets"].items():
-        root = Path(ds["path"]) if Path(ds["path"]).is_absolute() else ROOT / ds["path"]
+        root = Path(ds["path"])  # made absolute by main()
         data = {seq: read_sequence(root, seq) for seq in cfg.sequences(ds)}
         parts = [(data[p["seq"]][1], splits.select(true_links(data[p["seq"]][0], data[p["seq"]][1], 1), p),
                   frame_source(data[p["seq"]][1])) for p in cfg.parts(ds, "calibration")]
         fitted = tracker_class(entry["type"]).fit(type_params(entry), Calibration(parts))
         for step in cfg.steps(config, name):
             tracker = make_tracker(entry, fitted, step)
-            slack = None if params.slack is None else 20.0 * tracker.step_scale
+            # the slack is a cost difference on the step's own scale, as in the edges rule
+            step_params = replace(params, slack=None if params.slack is None else params.slack * tracker.step_scale)
             for seq, (_, dets, stats) in data.items():
                 pairs = frame_pairs(sequence_frames(stats), step)
                 tic = time.perf_counter()
                 out = link_sequence(frame_source(dets), pairs, tracker, methods,
-                                    MethodParams(**{**params.__dict__, "slack": slack}),
+                                    step_params,
                                     (config.get("seed", 0), f"{name}/{seq}/{step}/{tracker_name}"))
                 wall = time.perf_counter() - tic
                 for method, (table, timings) in out.items():

@@ -25,9 +25,9 @@ import xarray as xr
 from scipy import stats
 
 from uqtrack.calibration import STATUSES
+from uqtrack.evaluation import CONFIDENCE_LEVEL as LEVEL
 
 PAPER_METHODS = ("sm", "fp", "fpa", "as")
-LEVEL = 0.95
 #: Differences smaller than this (on the probability scale: ECE, confidence minus
 #: accuracy, accuracy gained by sparsification) count as no difference whatever their
 #: interval: at our sample sizes ECEs differing by 0.001 are noise.

@@ -270,13 +270,12 @@ def check_data(config: dict[str, Any], name: str, root: str | Path, source: str 
     InputError
         See :func:`check_frames`; a TRA folder without mask files.
     """
-    from uqtrack.ctc import find_frames  # reads no image, lists file names
-
     ds = config["datasets"][name]
     for seq in sequences(ds):
         tra = Path(root) / f"{seq}_GT" / "TRA"
         if tra.is_dir():
-            check_frames(ds, name, seq, find_frames(tra), steps(config, name), source)
+            # lists file names, reads no image
+            check_frames(ds, name, seq, ctc.find_frames(tra), steps(config, name), source)
 
 
 def _part_key(name: str, role: str, index: int, part: dict[str, Any]) -> str:

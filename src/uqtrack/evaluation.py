@@ -22,17 +22,12 @@ import xarray as xr
 from uqtrack import metrics
 from uqtrack.calibration import scaled
 from uqtrack.lineage import NO_MOTHER
-from uqtrack.tables import daughter_groups
+from uqtrack.tables import daughter_groups, pair_keys
 
 VARIANTS = ("raw", "ts")
 #: Statistics with bootstrap replicates (and intervals) per variant.
 BOOTSTRAPPED = ("ece", "accuracy", "mean_confidence", "mean_improvement_p", "mean_improvement_entropy")
 CONFIDENCE_LEVEL = 0.95
-
-
-def pair_keys(table: pd.DataFrame) -> list[str]:
-    """The columns naming a frame pair: ``part`` (where present), ``t``, ``t2``."""
-    return ["part", "t", "t2"] if "part" in table else ["t", "t2"]
 
 
 def bootstrap_weights(
@@ -52,8 +47,8 @@ def bootstrap_weights(
     Yields
     ------
     (n,) ndarray of int
-        One replicate's weights (one at a time: large evaluations hold
-        ``n_boot x n`` numbers only briefly).
+        One replicate's weights at a time, so that a large evaluation never holds
+        all ``n_boot x n`` of them.
     """
     for _ in range(n_boot):
         counts = rng.multinomial(n_pairs, np.full(n_pairs, 1.0 / n_pairs)) if n_pairs else np.zeros(0)
@@ -128,19 +123,27 @@ def evaluate(
     if (unit_of_link < 0).any():
         raise ValueError("the edge table has daughters that `daughters` does not list")
     n_pairs = int(pair_of_unit.max()) + 1 if len(units) else 0
-    draws = [w[unit_of_link] for w in bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng)] if n_boot else []
 
-    per_variant: dict[str, list] = {}
+    confidences = {}
     for variant in VARIANTS:
         p_cond = table["p_cond"].to_numpy() if variant == "raw" else scaled(logp, groups, tau)
         conf = np.clip(p_cond[judged], 0.0, 1.0)
         entropy = metrics.entropy(p_cond, groups)[groups[judged]] if len(groups) else conf
+        confidences[variant] = conf, entropy
+    # one replicate's weights at a time, shared by the variants (paired)
+    replicates: dict[str, list] = {variant: [] for variant in VARIANTS}
+    for w in bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng) if n_boot else []:
+        w = w[unit_of_link]
+        for variant, (conf, entropy) in confidences.items():
+            replicates[variant].append(_statistics(conf, correct, entropy, w))
+
+    per_variant: dict[str, list] = {}
+    for variant, (conf, entropy) in confidences.items():
         rel = metrics.reliability(conf, correct)
         values: dict = _statistics(conf, correct, entropy)
-        replicates = [_statistics(conf, correct, entropy, w) for w in draws]
         alpha = (1 - CONFIDENCE_LEVEL) / 2
         for name in BOOTSTRAPPED:
-            boot = np.array([r[name] for r in replicates], dtype=float)
+            boot = np.array([r[name] for r in replicates[variant]], dtype=float)
             values[f"boot_{name}"] = boot
             ok = boot[np.isfinite(boot)]
             values[f"{name}_lo"] = np.quantile(ok, alpha) if len(ok) else np.nan
@@ -176,7 +179,7 @@ def evaluate(
             "ts": list(VARIANTS),
             "bin": (edges[:-1] + edges[1:]) / 2,
             "q": metrics.SPARSIFICATION_FRACTIONS,
-            "replicate": np.arange(len(draws)),
+            "replicate": np.arange(len(replicates[VARIANTS[0]])),
         },
     )
 

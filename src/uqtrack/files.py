@@ -324,12 +324,14 @@ def _check_file(path: StrPath) -> None:
         raise InputError(path, "is a folder where a file was expected; delete it and rerun")
 
 
-def _missing_columns(path: StrPath, have: Sequence[str], want: Sequence[str] | None) -> None:
+def _missing_columns(
+    path: StrPath, have: Sequence[str], want: Sequence[str] | None, what: str = "column"
+) -> None:
     missing = [c for c in (want or []) if c not in have]
     if missing:
         raise InputError(
             path,
-            f"lacks column(s) {', '.join(missing)} (made by another version?); delete it and rerun",
+            f"lacks {what}(s) {', '.join(missing)} (made by another version?); delete it and rerun",
         )
 
 
@@ -379,11 +381,7 @@ def read_json(path: StrPath, keys: Sequence[str] | None = None) -> Any:
         raise _unreadable(path, exc) from None
     if isinstance(obj, dict):
         obj.pop(PROVENANCE_KEY, None)
-        missing = [k for k in (keys or []) if k not in obj]
-        if missing:
-            raise InputError(
-                path, f"lacks key(s) {', '.join(missing)} (made by another version?); delete it and rerun"
-            )
+        _missing_columns(path, list(obj), keys, "key")
     elif keys:
         raise InputError(path, f"holds a {type(obj).__name__}, expected an object; delete it and rerun")
     return obj
@@ -438,9 +436,5 @@ def read_netcdf(path: StrPath, variables: Sequence[str] | None = None) -> Any:
     except Exception as exc:  # TypeError/ValueError/OSError from scipy's reader
         raise _unreadable(path, exc) from None
     ds.attrs.pop(PROVENANCE_KEY, None)
-    missing = [v for v in (variables or []) if v not in ds.variables]
-    if missing:
-        raise InputError(
-            path, f"lacks variable(s) {', '.join(missing)} (made by another version?); delete it and rerun"
-        )
+    _missing_columns(path, list(ds.variables), variables, "variable")
     return ds

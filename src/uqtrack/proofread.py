@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from uqtrack.errors import InputError
+from uqtrack.tables import join_truth
 
 #: Shares of the links, least confident first, whose checking the summary prices.
 FRACTIONS = (0.05, 0.10, 0.20)
@@ -103,15 +103,8 @@ def check(links: pd.DataFrame, truth: pd.DataFrame, fractions: Sequence[float] =
     InputError
         A link's daughter has no row in the truth (they come from different data).
     """
-    keys = ["t", "t2", "daughter"]
-    true_mother = truth.set_index(keys)["mother"]
     ranked = links.sort_values("rank")
-    pos = true_mother.index.get_indexer(pd.MultiIndex.from_frame(ranked[keys]))
-    if (pos < 0).any():
-        row = ranked.iloc[int(np.flatnonzero(pos < 0)[0])]
-        raise InputError(source, f"daughter {int(row['daughter'])} of frames ({int(row['t'])}, {int(row['t2'])})"
-                                 " has no true mother in the truth: the export and the truth disagree")
-    wrong = ranked["mother"].to_numpy() != true_mother.to_numpy()[pos]
+    wrong = ~join_truth(ranked, truth, source)["true"].to_numpy()
     p_wrong = 1 - ranked["confidence"].to_numpy(float)
     p_wrong_raw = 1 - ranked["confidence_raw"].to_numpy(float)
     rows = []

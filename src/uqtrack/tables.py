@@ -56,6 +56,11 @@ def empty_table() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, np.int64)) for c in COLUMNS})
 
 
+def pair_keys(table: pd.DataFrame) -> list[str]:
+    """The columns naming a frame pair: ``part`` (where present), ``t``, ``t2``."""
+    return ["part", "t", "t2"] if "part" in table else ["t", "t2"]
+
+
 def join_truth(table: pd.DataFrame, truth: pd.DataFrame, source: str = "edge table") -> pd.DataFrame:
     """``table`` with a column ``true``: is the row's class the daughter's true one?
 
@@ -73,7 +78,7 @@ def join_truth(table: pd.DataFrame, truth: pd.DataFrame, source: str = "edge tab
         A daughter of the edge table has no row in the truth (the two come from
         different data).
     """
-    keys = ["part", "t", "t2", "daughter"] if "part" in table else ["t", "t2", "daughter"]
+    keys = pair_keys(table) + ["daughter"]
     true_mother = truth.set_index(keys)["mother"]
     idx = pd.MultiIndex.from_frame(table[keys])
     pos = true_mother.index.get_indexer(idx)
@@ -92,8 +97,7 @@ def join_truth(table: pd.DataFrame, truth: pd.DataFrame, source: str = "edge tab
 
 def daughter_groups(table: pd.DataFrame) -> np.ndarray:
     """Consecutive group id of each row's daughter (rows are sorted by pair, daughter)."""
-    cols = ["part", "t", "t2", "daughter"] if "part" in table else ["t", "t2", "daughter"]
-    key = table[cols].to_numpy()
+    key = table[pair_keys(table) + ["daughter"]].to_numpy()
     if len(key) == 0:
         return np.zeros(0, dtype=np.int64)
     new = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]

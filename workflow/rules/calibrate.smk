@@ -9,9 +9,6 @@ rule calibrate:
         truth=per_sequence(
             "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
         ),
-        truth_parts=per_part(
-            "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
-        ),
         detections=per_part(
             "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
         ),

@@ -140,6 +140,9 @@ def tracker_config(name, dataset=None, results="results"):
     return entry
 
 
+TRACKER_TYPES = {name: tracker_config(name)["type"] for name in TRACKERS}
+
+
 def calibrated_tracker_config(wildcards):
     """The config entry a sequence is tracked with: a masks-only dataset uses the model
     of the dataset (or previous run) that calibrates it."""
@@ -149,12 +152,8 @@ def calibrated_tracker_config(wildcards):
 
 def model_of(wildcards):
     """The model folder a tracker needs, if any (transformer trackers)."""
-    entry = config["trackers"][wildcards.tracker]
-    return (
-        [f"results/models/{wildcards.dataset}/{entry['model']}"]
-        if "model" in entry
-        else []
-    )
+    entry = tracker_config(wildcards.tracker, wildcards.dataset)
+    return [entry["model"]] if "model" in entry else []
 
 
 def per_part(role, pattern):

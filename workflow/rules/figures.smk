@@ -40,12 +40,12 @@ rule claims:
         mem_mb=2000,
         runtime=10,
     params:
-        tracker_types={name: tracker_config(name)["type"] for name in TRACKERS},
+        tracker_types=TRACKER_TYPES,
         context={
             "temperature fitted on": config["ts_fit"],
             "bootstrap replicates": config["bootstrap"],
             "trackers": ", ".join(
-                f"{n} ({tracker_config(n)['type']})" for n in TRACKERS
+                f"{n} ({t})" for n, t in TRACKER_TYPES.items()
             ),
         },
     script:
@@ -183,7 +183,7 @@ rule figures:
         mem_mb=2000,
         runtime=10,
     params:
-        tracker_types={name: tracker_config(name)["type"] for name in TRACKERS},
+        tracker_types=TRACKER_TYPES,
     script:
         "../scripts/figures.py"
 

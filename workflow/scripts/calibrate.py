@@ -1,5 +1,7 @@
 """Fit each method's temperature on the calibration split (only there)."""
 
+from pathlib import Path
+
 import numpy as np
 from uqtrack import splits
 from uqtrack.calibration import fit_temperature
@@ -12,13 +14,13 @@ from uqtrack.tables import daughter_groups, join_truth, judged_rows
 def main(sm):
     wc, parts = sm.wildcards, sm.params.parts
     truth = splits.gather(sm.input.truth, parts, read_parquet)
-    msd = [
-        mean_squared_displacement(splits.select(read_parquet(links), part), read_parquet(dets))
-        for links, dets, part in zip(sm.input.truth_parts, sm.input.detections, parts, strict=True)
+    msd = [  # per part: `gather` numbered them
+        mean_squared_displacement(truth[truth["part"] == i], read_parquet(dets))
+        for i, dets in enumerate(sm.input.detections)
     ]
     msd = float(np.nanmean(msd)) if np.isfinite(msd).any() else float("nan")
     for method, out in zip(sm.params.methods, sm.output, strict=True):
-        paths = [p for p in sm.input.edges if f"/{method}/" in p]
+        paths = [p for p in sm.input.edges if Path(p).parent.name == method]
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         if sm.params.fit_on == "predicted":  # the population whose calibration is reported
             table = table[judged_rows(table)].reset_index(drop=True)

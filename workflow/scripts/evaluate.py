@@ -2,11 +2,12 @@
 with bootstrap intervals, using the temperature fitted on the calibration split."""
 
 import zlib
+from pathlib import Path
 
 import numpy as np
 from uqtrack import splits
 from uqtrack.calibration import STATUSES
-from uqtrack.evaluation import evaluate, pair_keys
+from uqtrack.evaluation import evaluate
 from uqtrack.files import read_json, read_parquet, read_tsv, write_netcdf
 from uqtrack.lineage import link_stats
 from uqtrack.scripting import log, run_rule
@@ -19,17 +20,17 @@ def main(sm):
     stats = link_stats(truth, sm.params.max_daughters)
     for method, fit_path, out in zip(sm.params.methods, sm.input.temperature, sm.output, strict=True):
         fit = read_json(fit_path)
-        paths = [p for p in sm.input.edges if f"/{method}/" in p]
+        paths = [p for p in sm.input.edges if Path(p).parent.name == method]
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         # the same draws for every tracker and method of this dataset and step: paired
         rng = np.random.default_rng([sm.params.seed, zlib.crc32(f"bootstrap/{wc.dataset}/{wc.step}".encode())])
-        result = evaluate(table, fit["tau"], truth[pair_keys(truth) + ["daughter"]], sm.params.bootstrap, rng)
+        result = evaluate(table, fit["tau"], truth, sm.params.bootstrap, rng)
         for name, value in stats.items():
             result[name] = value
         for name in ("tau", "temperature", "daughters", "daughters_used", "msd"):
             result[f"ts_{name}" if name.startswith("daughters") else name] = fit[name]
         result["ts_status"] = STATUSES.index(fit["status"])  # flag_meanings set by the summary
-        timed_out = [p for p in sm.input.timings if f"/{method}/" in p]
+        timed_out = [p for p in sm.input.timings if Path(p).parent.name == method]
         result["timed_out_pairs"] = int(sum(read_tsv(p)["timed_out"].sum() for p in timed_out))
         if int(result["n_predicted_links"]) == 0:
             log.warning("%s step %s %s/%s: no predicted link to judge; its metrics are NaN",

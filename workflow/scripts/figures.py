@@ -1,5 +1,7 @@
 """Paper-style figures of the whole grid from results/summary.nc."""
 
+from pathlib import Path
+
 from uqtrack.files import read_netcdf
 from uqtrack import plots
 from uqtrack.scripting import run_rule
@@ -19,9 +21,9 @@ def main(sm):
         plots.save(fig, sm.output[name])
     for tracker in types:
         plots.save(plots.sparsification_curves(summary, tracker),
-                   [p for p in sm.output.curves if f"_{tracker}." in p])
+                   [p for p in sm.output.curves if Path(p).stem == f"sparsification_curves_{tracker}"])
         plots.save(plots.reliability(summary, tracker),
-                   [p for p in sm.output.reliability if f"_{tracker}." in p])
+                   [p for p in sm.output.reliability if Path(p).stem == f"reliability_{tracker}"])
 
 
 run_rule(main, snakemake)  # noqa: F821

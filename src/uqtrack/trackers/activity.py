@@ -136,7 +136,6 @@ class ActivityTracker(Tracker):
     max_distance: float | None = None
     perturb_var: float = 0.1
 
-    needs = frozenset({"masks", "image"})
     default_step_scaling = "linear"  # a Gaussian motion model, as `distance`
 
     def __post_init__(self) -> None:

@@ -97,8 +97,6 @@ class Tracker:
     #: ``step_scaling: linear``, else 1); a tracker may scale its perturbation by it.
     step_scale: float = 1.0
 
-    #: What :meth:`features` reads besides the detection table: "masks", "image".
-    needs: ClassVar[frozenset[str]] = frozenset()
     #: The type's default ``step_scaling`` (see :mod:`uqtrack.trackers`).
     default_step_scaling: ClassVar[str] = "none"
 

@@ -75,7 +75,6 @@ class OverlapTracker(Tracker):
     max_distance: float | None = None
     radius: float = 1.0
 
-    needs = frozenset({"masks"})
     #: The cost is bounded (< 2 kappa) and does not grow like a Brownian variance: a true
     #: link's mean cost grows ~4x from step 1 to 50 on SIM+, not 50x. Linear prices would
     #: exceed every link's cost from step 2 on, give "no mother" probability exp(-20 s)

@@ -425,3 +425,13 @@ def test_an_annotated_folder_without_masks_is_one_line(tmp_path):
         (tmp_path / f"{seq}_GT" / "TRA").mkdir(parents=True)
     config["datasets"] = {"real": {"path": str(tmp_path), "calibration": ["01"], "evaluation": ["02"]}}
     _fails(config, "datasets.real.path", "man_track*.tif", "no label images")
+
+
+def test_tracking_and_truth_list_the_same_annotated_frames(tmp_path):
+    """`prepare` lists a TRA folder through masks_location, the truth through find_frames."""
+    tra = tmp_path / "02_GT" / "TRA"
+    tra.mkdir(parents=True)
+    for name in ["man_track000.tif", "man_track001.TIF", "man_track002.tiff", "man_track.txt"]:
+        (tra / name).write_bytes(b"")
+    listed = ctc.find_label_images(cfg.masks_location({}, str(tmp_path), "02"))
+    assert listed == ctc.find_frames(tra) and sorted(listed) == [0, 1, 2]

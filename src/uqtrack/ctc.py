@@ -15,6 +15,7 @@ the published CTC data contains it.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import logging
 import os
@@ -304,6 +305,19 @@ def find_frames(tra_dir: StrPath) -> dict[int, Path]:
     return dict(sorted(frames.items()))
 
 
+def _glob_any_case(pattern: str) -> list[Path]:
+    """``glob`` whose last component (the file name) matches in any case."""
+    folders, name = os.path.split(pattern)
+    match = re.compile(fnmatch.translate(name), re.IGNORECASE).match
+    found = []
+    for folder in sorted(glob.glob(folders)) if folders else ["."]:
+        if os.path.isdir(folder):
+            # like glob, a wildcard does not match a hidden file's leading dot
+            found += [Path(folder) / e for e in os.listdir(folder)
+                      if match(e) and (name.startswith(".") or not e.startswith("."))]
+    return sorted(found)
+
+
 def find_label_images(location: StrPath) -> dict[int, Path]:
     """Map frame number to label image for a folder of TIFFs or a glob pattern.
 
@@ -316,7 +330,8 @@ def find_label_images(location: StrPath) -> dict[int, Path]:
     ----------
     location
         A folder (every ``*.tif``/``*.tiff`` in it counts) or a glob pattern (holds
-        ``*``, ``?`` or ``[``).
+        ``*``, ``?`` or ``[``). File names match in any case, as :func:`find_frames`
+        and Windows or macOS do: ``man_track*.tif`` finds ``man_track001.TIF``.
 
     Returns
     -------
@@ -331,7 +346,7 @@ def find_label_images(location: StrPath) -> dict[int, Path]:
     """
     text = str(location)
     if any(c in text for c in "*?["):
-        files = [Path(f) for f in sorted(glob.glob(text)) if _TIFF_RE.search(f)]
+        files = [f for f in _glob_any_case(text) if _TIFF_RE.search(f.name)]
     elif Path(text).is_dir():
         files = [f for f in sorted(Path(text).iterdir()) if _TIFF_RE.search(f.name)]
     else:

@@ -36,7 +36,10 @@ def start(workdir: Path) -> subprocess.Popen:
     workdir.mkdir(parents=True, exist_ok=True)
     out = (workdir.parent / f"{workdir.name}.first.log").open("w")
     # own process group, like a terminal's foreground job: Ctrl-C reaches all of it
-    return subprocess.Popen(command(workdir), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    # Ctrl-C must reach it even where this test runs as a background job, which
+    # inherits SIGINT ignored (and Python then leaves it ignored)
+    return subprocess.Popen(command(workdir), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def run_again(workdir: Path) -> subprocess.CompletedProcess:

@@ -72,10 +72,14 @@ def link_sequence(
     tables: dict[str, list] = {m: [] for m in methods}
     timings: dict[str, list] = {m: [] for m in methods}
     started = time.perf_counter()
+    previous = None  # (t2, frame, features) of the last pair: chained pairs share a frame
     for n, (t, t2) in enumerate(pairs, start=1):
-        mothers, daughters = frame(int(t)), frame(int(t2))
+        reuse = previous is not None and previous[0] == t
+        mothers, daughters = previous[1] if reuse else frame(int(t)), frame(int(t2))
         tic = time.perf_counter()  # the tracker's own work counts: a model's costs are not free
-        fm, fd = tracker.features(mothers), tracker.features(daughters)
+        fm = previous[2] if reuse else tracker.features(mothers)
+        fd = tracker.features(daughters)
+        previous = (t2, daughters, fd)
         edges = tracker.candidates(fm, fd)
         pair = make_pair(tracker, fm, fd, edges, np.random.default_rng(0), params)
         shared = time.perf_counter() - tic

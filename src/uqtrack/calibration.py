@@ -18,6 +18,26 @@ bounded search happened to stop:
 - ``uninformative``: it keeps falling as ``tau -> 0`` (probabilities worse than
   uniform);
 - ``fitted``: an interior minimum within :data:`TAU_BOUNDS`.
+
+That is the paper-literal fit (``ts_model: paper``). It cannot see the errors that
+matter most: for the sample-counting methods (``fpa``, ``as``, ``asf``) a daughter
+whose true mother was never sampled has ``P = 0`` there, which no ``tau`` changes,
+so it is left out of the fit; a split whose only errors are such daughters looks
+error-free ("separable") and every ``P = 1`` stays 1. The default fit
+(``ts_model: floor``, :func:`fit_floor`) keeps every daughter of the fit population
+and adds a floor whose height is fitted with ``tau``:
+
+    P_cal(c | j) = (1 - eps) * P(c | j)^tau / sum_c' P(c' | j)^tau  +  eps / n_j,
+
+``n_j`` the number of daughter ``j``'s classes. Read as a contamination model: with
+probability ``eps`` the tracker's evidence about ``j`` is void and any of its
+classes may be the true one. ``eps`` is the rate of confident errors; it bounds
+what a single confidently wrong link costs the fit (``-log(eps / n_j)``, not
+``tau`` times a cost difference of hundreds), so a handful of errors cannot drive
+``T`` to 100. ``tau`` and ``eps`` maximise the log-likelihood of the true classes
+plus a weak prior ``log tau ~ N(0, prior_sd^2)`` that keeps ``tau`` finite where
+the data cannot tell (every correct link already at ``P ~ 1``): negligible where
+errors are plentiful, it decides only what the data leave open.
 """
 
 from __future__ import annotations
@@ -25,7 +45,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
 TAU_BOUNDS = (1e-3, 1e3)
 #: The fit's possible outcomes; the summary stores the index (``ts_status``).
@@ -84,8 +104,16 @@ class TemperatureFit:
     status: str  # fitted | no_data | flat | separable | uninformative
     daughters: int  # in the fit population
     daughters_used: int  # that could inform it
-    cross_entropy_raw: float  # at tau = 1, over the daughters used
-    cross_entropy_fit: float  # at the returned tau
+    cross_entropy_raw: float  # at tau = 1 (eps = 0), over the daughters used; inf if a truth has P = 0
+    cross_entropy_fit: float  # at the returned tau (and eps)
+    eps: float = 0.0  # height of the floor (``ts_model: floor``); 0 for the paper's fit
+    model: str = "paper"  # paper | floor
+    zero_truth: int = 0  # daughters of the fit population whose true class has P = 0
+    errors: int = 0  # daughters used whose true class is not (alone) the most probable
+
+    def apply(self, logp: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """The calibrated ``P_cal(c | j)`` of every row (:func:`calibrated`)."""
+        return calibrated(logp, groups, self.tau, self.eps)
 
     @property
     def temperature(self) -> float:
@@ -132,3 +160,139 @@ def fit_temperature(logp: np.ndarray, groups: np.ndarray, true: np.ndarray) -> T
         return result(1.0, "uninformative", *data)
     log_tau = brentq(slope, lo, hi, xtol=1e-10, rtol=1e-12)
     return result(float(np.exp(log_tau)), "fitted", *data)
+
+
+#: Prior standard deviation of ``log tau`` in the floor fit: temperature corrections
+#: up to ``e^4 ~ 55``-fold (two sd) are plausible before any data; a few hundred
+#: daughters with errors outweigh it (it adds ``(log tau)^2 / 8`` nats to a sum).
+PRIOR_SD = 2.0
+_EPS_MAX = 0.5  # a floor above this would say the tracker is mostly noise
+
+
+def calibrated(logp: np.ndarray, groups: np.ndarray, tau: float, eps: float = 0.0) -> np.ndarray:
+    """``(1 - eps) P^tau / sum P^tau + eps / n_j`` per row (module docstring).
+
+    With ``eps = 0`` this is :func:`scaled`: the paper's temperature scaling.
+    """
+    p = scaled(logp, groups, tau)
+    if eps == 0.0 or len(p) == 0:
+        return p
+    sizes = np.bincount(groups)[groups]
+    return (1.0 - eps) * p + eps / sizes
+
+
+def _true_log_q(logp: np.ndarray, groups: np.ndarray, true: np.ndarray, tau: float) -> np.ndarray:
+    """Per group, ``log`` of its true class's ``P^tau`` normalised (``-inf`` where P = 0)."""
+    logit = tau * logp
+    lse = group_log_normaliser(logit, groups)
+    return logit[true] - lse[groups[true]]
+
+
+def _best_eps(q: np.ndarray, s: np.ndarray) -> float:
+    """The ``eps`` in ``[0, EPS_MAX]`` maximising ``sum log((1 - eps) q + eps s)`` (concave)."""
+
+    def slope(eps: float) -> float:  # d/d eps of the log-likelihood, decreasing in eps
+        with np.errstate(divide="ignore"):
+            return float(((s - q) / ((1.0 - eps) * q + eps * s)).sum())
+
+    lo = 1e-15
+    if slope(lo) <= 0.0:
+        return 0.0
+    if slope(_EPS_MAX) >= 0.0:
+        return _EPS_MAX
+    return float(brentq(slope, lo, _EPS_MAX, xtol=1e-15, rtol=1e-12))
+
+
+def fit_floor(
+    logp: np.ndarray, groups: np.ndarray, true: np.ndarray, prior_sd: float = PRIOR_SD
+) -> TemperatureFit:
+    """Fit ``tau`` and the floor ``eps`` on every daughter (module docstring).
+
+    Parameters
+    ----------
+    logp : (n,) ndarray
+        Log-probability of every class row (``-inf``: a class never sampled).
+    groups : (n,) ndarray of int
+        Each row's daughter (consecutive ids).
+    true : (n,) ndarray of bool
+        Is the row its daughter's true class?
+    prior_sd : float
+        Standard deviation of the prior on ``log tau`` (:data:`PRIOR_SD`).
+
+    Returns
+    -------
+    TemperatureFit
+        ``model = "floor"``. Daughters with a single class, or whose true mother is
+        not among their classes, cannot inform the fit and are left out; every
+        other daughter counts, whatever probability its true class got. A
+        population with no error (every true class the unique most probable one)
+        cannot say how confident to be: ``separable``, raw kept (``tau = 1, eps = 0``).
+    """
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    sizes = np.bincount(groups, minlength=n_groups) if n_groups else np.zeros(0, np.int64)
+    has_true = np.bincount(groups[true], minlength=n_groups) > 0 if n_groups else np.zeros(0, bool)
+    keep = ((sizes >= 2) & has_true)[groups] if n_groups else np.zeros(0, bool)
+    logp, true = logp[keep], true[keep]
+    _, groups = np.unique(groups[keep], return_inverse=True)
+    used = int(groups.max()) + 1 if len(groups) else 0
+    zero_truth = int((~np.isfinite(logp[true])).sum())
+
+    def result(tau, eps, status, errors=0, ce_fit=np.nan, ce_raw=np.nan) -> TemperatureFit:
+        return TemperatureFit(float(tau), status, n_groups, used, float(ce_raw), float(ce_fit),
+                              eps=float(eps), model="floor", zero_truth=zero_truth, errors=int(errors))
+
+    if used == 0:
+        return result(1.0, 0.0, "no_data")
+    top = np.full(used, -np.inf)
+    np.maximum.at(top, groups, logp)
+    n_top = np.bincount(groups, weights=(logp == top[groups]).astype(float), minlength=used)
+    true_lp = logp[true]
+    errors = int(((true_lp < top) | (n_top > 1) | ~np.isfinite(true_lp)).sum())
+    with np.errstate(divide="ignore"):
+        ce_raw = float(-_true_log_q(logp, groups, true, 1.0).mean())
+    if errors == 0:
+        return result(1.0, 0.0, "separable", 0, ce_raw, ce_raw)
+    s = 1.0 / np.bincount(groups)
+    s_true = s  # one true row per group: the floor's share of it is 1 / n_j
+
+    def profile(log_tau: float) -> tuple[float, float]:
+        """``(negative log-posterior, eps)`` at ``tau = exp(log_tau)``, eps at its best."""
+        q = np.exp(_true_log_q(logp, groups, true, float(np.exp(log_tau))))
+        eps = _best_eps(q, s_true)
+        with np.errstate(divide="ignore"):
+            nll = -np.log((1.0 - eps) * q + eps * s_true).sum()
+        return float(nll + log_tau**2 / (2 * prior_sd**2)), eps
+
+    lo, hi = np.log(TAU_BOUNDS)
+    grid = np.linspace(lo, hi, 49)  # the profile need not be unimodal: bracket, then refine
+    values = [profile(x)[0] for x in grid]
+    best = int(np.argmin(values))
+    a, b = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    opt = minimize_scalar(lambda x: profile(x)[0], bounds=(a, b), method="bounded",
+                          options={"xatol": 1e-8})
+    log_tau = float(opt.x) if opt.fun <= values[best] else float(grid[best])
+    nll, eps = profile(log_tau)
+    tau = float(np.exp(log_tau))
+    with np.errstate(divide="ignore"):
+        q = np.exp(_true_log_q(logp, groups, true, tau))
+        ce_fit = float(-np.log((1.0 - eps) * q + eps * s_true).mean())
+    return result(tau, eps, "fitted", errors, ce_fit, ce_raw)
+
+
+#: How the temperature is fitted (config key ``ts_model``).
+MODELS = ("floor", "paper")
+
+
+def fit(
+    logp: np.ndarray, groups: np.ndarray, true: np.ndarray, model: str = "floor",
+    prior_sd: float = PRIOR_SD,
+) -> TemperatureFit:
+    """The calibration of ``model``: :func:`fit_floor` or the paper's :func:`fit_temperature`."""
+    if model == "floor":
+        return fit_floor(logp, groups, true, prior_sd)
+    if model == "paper":
+        out = fit_temperature(logp, groups, true)
+        n_groups = int(groups.max()) + 1 if len(groups) else 0
+        zero = int((true & ~np.isfinite(logp)).sum()) if n_groups else 0
+        return TemperatureFit(**{**asdict(out), "zero_truth": zero})
+    raise ValueError(f"unknown ts_model {model!r}; known: {', '.join(MODELS)}")

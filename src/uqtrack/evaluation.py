@@ -20,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from uqtrack import metrics
-from uqtrack.calibration import scaled
+from uqtrack.calibration import calibrated, scaled
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.tables import daughter_groups, pair_keys
 
@@ -28,6 +28,8 @@ VARIANTS = ("raw", "ts")
 #: Statistics with bootstrap replicates (and intervals) per variant.
 BOOTSTRAPPED = ("ece", "accuracy", "mean_confidence", "mean_improvement_p", "mean_improvement_entropy")
 CONFIDENCE_LEVEL = 0.95
+#: Shares of the predicted links a proofreader checks, least confident first (``caught_wrong``).
+BUDGETS = (0.05, 0.1, 0.2)
 
 
 def bootstrap_weights(
@@ -55,7 +57,7 @@ def bootstrap_weights(
         yield rng.poisson(counts[pair_of_daughter])
 
 
-def _statistics(conf, correct, entropy, weights=None) -> dict[str, float]:
+def _statistics(conf, correct, unc_p, unc_h, weights=None) -> dict[str, float]:
     if weights is None:
         n = len(conf)
         acc = correct.mean() if n else np.nan
@@ -68,8 +70,8 @@ def _statistics(conf, correct, entropy, weights=None) -> dict[str, float]:
         "ece": metrics.ece(conf, correct, weights=weights),
         "accuracy": acc,
         "mean_confidence": mean_conf,
-        "mean_improvement_p": metrics.mean_sparsification_improvement(1 - conf, correct, weights=weights),
-        "mean_improvement_entropy": metrics.mean_sparsification_improvement(entropy, correct, weights=weights),
+        "mean_improvement_p": metrics.mean_sparsification_improvement(unc_p, correct, weights=weights),
+        "mean_improvement_entropy": metrics.mean_sparsification_improvement(unc_h, correct, weights=weights),
     }
 
 
@@ -79,6 +81,7 @@ def evaluate(
     daughters: pd.DataFrame | None = None,
     n_boot: int = 0,
     rng: np.random.Generator | None = None,
+    eps: float = 0.0,
 ) -> xr.Dataset:
     """Metrics of the predicted links in ``table``, raw and temperature-scaled.
 
@@ -97,6 +100,9 @@ def evaluate(
         Bootstrap replicates (0: no intervals).
     rng : numpy.random.Generator
         Draws the replicates; required when ``n_boot > 0``.
+    eps : float
+        Height of the calibration floor fitted with ``tau``
+        (:func:`uqtrack.calibration.calibrated`; 0: the paper's scaling).
 
     Returns
     -------
@@ -105,6 +111,16 @@ def evaluate(
         ``<name>_lo`` / ``<name>_hi`` and replicates ``boot_<name>`` (dims ``ts,
         replicate``); reliability data with dims ``(ts, bin)``, sparsification
         curves with dims ``(ts, q)``, and counts that do not depend on the variant.
+        What a user of an unannotated movie would be told, against the truth:
+        ``expected_wrong`` (dim ``ts``: the sum of ``1 - confidence`` over the
+        predicted links), ``n_wrong`` (the predicted links that are wrong) and
+        ``caught_wrong`` (dims ``ts, budget``: the share of the wrong links among the
+        least confident :data:`BUDGETS` of the links).
+
+    Links of equal confidence (or entropy) are ordered by the tracker's own
+    softmax ``exp(-w_ij)`` per daughter (DBMC of the ``cost`` column), less
+    confident first, then by row: a tie of ``P = 1`` links is broken by what the
+    costs say, never by where the rows happen to lie.
     """
     groups = daughter_groups(table)
     logp = table["logp"].to_numpy()
@@ -124,23 +140,27 @@ def evaluate(
         raise ValueError("the edge table has daughters that `daughters` does not list")
     n_pairs = int(pair_of_unit.max()) + 1 if len(units) else 0
 
+    # ties broken by the tracker's own softmax (docstring)
+    p_cost = scaled(-table["cost"].to_numpy(float), groups, 1.0)[judged] if len(groups) else np.zeros(0)
     confidences = {}
     for variant in VARIANTS:
-        p_cond = table["p_cond"].to_numpy() if variant == "raw" else scaled(logp, groups, tau)
+        p_cond = table["p_cond"].to_numpy() if variant == "raw" else calibrated(logp, groups, tau, eps)
         conf = np.clip(p_cond[judged], 0.0, 1.0)
         entropy = metrics.entropy(p_cond, groups)[groups[judged]] if len(groups) else conf
-        confidences[variant] = conf, entropy
+        unc_p = metrics.tie_broken(1 - conf, 1 - p_cost)
+        unc_h = metrics.tie_broken(entropy, 1 - p_cost)
+        confidences[variant] = conf, entropy, unc_p, unc_h
     # one replicate's weights at a time, shared by the variants (paired)
     replicates: dict[str, list] = {variant: [] for variant in VARIANTS}
     for w in bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng) if n_boot else []:
         w = w[unit_of_link]
-        for variant, (conf, entropy) in confidences.items():
-            replicates[variant].append(_statistics(conf, correct, entropy, w))
+        for variant, (conf, _, unc_p, unc_h) in confidences.items():
+            replicates[variant].append(_statistics(conf, correct, unc_p, unc_h, w))
 
     per_variant: dict[str, list] = {}
-    for variant, (conf, entropy) in confidences.items():
+    for variant, (conf, entropy, unc_p, unc_h) in confidences.items():
         rel = metrics.reliability(conf, correct)
-        values: dict = _statistics(conf, correct, entropy)
+        values: dict = _statistics(conf, correct, unc_p, unc_h)
         alpha = (1 - CONFIDENCE_LEVEL) / 2
         for name in BOOTSTRAPPED:
             boot = np.array([r[name] for r in replicates[variant]], dtype=float)
@@ -149,8 +169,10 @@ def evaluate(
             values[f"{name}_lo"] = np.quantile(ok, alpha) if len(ok) else np.nan
             values[f"{name}_hi"] = np.quantile(ok, 1 - alpha) if len(ok) else np.nan
         values.update(
-            ause_p=metrics.ause(1 - conf, correct),
-            ause_entropy=metrics.ause(entropy, correct),
+            ause_p=metrics.ause(unc_p, correct),
+            ause_entropy=metrics.ause(unc_h, correct),
+            expected_wrong=float((1 - conf).sum()),
+            caught_wrong=caught(unc_p, correct),
             reliability_count=rel["count"],
             reliability_confidence=rel["mean_confidence"],
             reliability_accuracy=rel["accuracy"],
@@ -161,6 +183,8 @@ def evaluate(
             per_variant.setdefault(name, []).append(value)
 
     def dims(name: str) -> tuple[str, ...]:
+        if name == "caught_wrong":
+            return ("ts", "budget")
         if name.startswith("reliability_"):
             return ("ts", "bin")
         if name.startswith("boot_"):
@@ -171,6 +195,7 @@ def evaluate(
     for name in ("accuracy", "accuracy_lo", "accuracy_hi"):  # scaling moves no prediction
         data[name] = ((), data[name][1][0])
     data["oracle_sparsification"] = (("q",), metrics.oracle_sparsification(correct))
+    data["n_wrong"] = ((), float(len(correct) - correct.sum()))
     data.update({name: ((), value) for name, value in counts(table, judged).items()})
     edges = np.linspace(0, 1, metrics.N_BINS + 1)
     return xr.Dataset(
@@ -179,9 +204,25 @@ def evaluate(
             "ts": list(VARIANTS),
             "bin": (edges[:-1] + edges[1:]) / 2,
             "q": metrics.SPARSIFICATION_FRACTIONS,
+            "budget": list(BUDGETS),
             "replicate": np.arange(len(replicates[VARIANTS[0]])),
         },
     )
+
+
+def caught(uncertainty: np.ndarray, correct: np.ndarray, budgets=BUDGETS) -> np.ndarray:
+    """Share of the wrong links among the ``ceil(b n)`` most uncertain, per budget ``b``.
+
+    ``uncertainty`` must hold no ties (:func:`uqtrack.metrics.tie_broken`); NaN
+    where no link is wrong.
+    """
+    n = len(correct)
+    n_wrong = n - correct.sum()
+    if n_wrong == 0:
+        return np.full(len(budgets), np.nan)
+    wrong_first = np.cumsum(1.0 - correct[np.argsort(-uncertainty, kind="stable")])
+    take = np.ceil(np.asarray(budgets) * n - 1e-9).astype(int)
+    return np.where(take > 0, wrong_first[np.maximum(take, 1) - 1], 0.0) / n_wrong
 
 
 def counts(table: pd.DataFrame, judged: np.ndarray) -> dict[str, float]:

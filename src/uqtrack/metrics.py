@@ -516,3 +516,21 @@ def entropy(probabilities: ArrayLike, groups: ArrayLike) -> NDArray[np.float64]:
     # -p log p, with 0 log 0 = 0 (log of 1 where p == 0 avoids a warning)
     terms = -p * np.log(np.where(p > 0, p, 1.0))
     return np.bincount(inverse.ravel(), weights=terms, minlength=uniq.size)
+
+
+def tie_broken(uncertainty: ArrayLike, tiebreak: ArrayLike) -> NDArray[np.float64]:
+    """Ranks of ``uncertainty`` (0 = most certain) with its ties broken by ``tiebreak``.
+
+    Sparsification drops the most uncertain links first; where many links share one
+    uncertainty (all ``P = 1`` links of a sampling method) the order among them would
+    otherwise be the rows'. The secondary key (larger = less certain) decides, then
+    the row order. The ranks carry the same order as the pair of keys and no ties,
+    so they can stand in for the uncertainty in every sparsification function.
+    """
+    u = _as_1d(uncertainty, "uncertainty")
+    t = _as_1d(tiebreak, "tiebreak")
+    if len(u) != len(t):
+        raise ValueError(f"uncertainty and tiebreak differ in length ({len(u)} vs {len(t)})")
+    ranks = np.empty(len(u))
+    ranks[np.lexsort((t, u))] = np.arange(len(u), dtype=float)
+    return ranks

@@ -119,7 +119,9 @@ def check(links: pd.DataFrame, truth: pd.DataFrame, fractions: Sequence[float] =
 
 
 def _temperature_line(ctx: dict) -> str:
-    line = (f"Temperature scaling: tau = {ctx['tau']:.4g} (T = 1/tau = {1 / ctx['tau']:.4g}), fitted on the"
+    eps = ctx.get("eps", 0.0)
+    floor = f" and floor eps = {eps:.3g} (the rate of confident errors there)" if eps else ""
+    line = (f"Temperature scaling: tau = {ctx['tau']:.4g} (T = 1/tau = {1 / ctx['tau']:.4g}){floor}, fitted on the"
             f" calibration split of `{ctx['tau_from']}` at step {ctx['step']}")
     if ctx["tau_status"] != "fitted":
         line += (f"; it could not be fitted there ({ctx['tau_status']}), so the raw probabilities are used"
@@ -158,7 +160,8 @@ def summary_markdown(links: pd.DataFrame, table: pd.DataFrame, ctx: dict, top: i
         f"## The {min(top, len(links))} least confident links",
         "",
         "Labels are those of the input masks; track ids those of the exported masks (`*_RES/`)."
-        " `alternatives`: the daughter's other candidate mothers, `label:probability` (+TS).",
+        " `alternatives`: the daughter's other candidate mothers, `label:probability` (+TS)."
+        " Links of equal confidence are ordered by the tracker's own softmax of their costs.",
         "",
         "| rank | frames | mother -> daughter | tracks | confidence | raw | entropy | P(appears) | alternatives |",
         "|---|---|---|---|---|---|---|---|---|",

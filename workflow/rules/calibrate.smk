@@ -31,5 +31,7 @@ rule calibrate:
         methods=METHODS,
         parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
         fit_on=config["ts_fit"],
+        model=config["ts_model"],
+        prior_sd=config["ts_prior_sd"],
     script:
         "../scripts/calibrate.py"

@@ -30,7 +30,7 @@ FIGURES = expand(
 CLAIMS = ["results/claims.md", "results/claims.html", "results/claims.tsv"]
 FIGURES += expand(
     "results/figures/{name}.{ext}",
-    name=["ece_by_dataset", "temperature_vs_msd"]
+    name=["ece_by_dataset", "temperature_vs_msd", "expected_wrong"]
     + [
         f"{kind}_{t}"
         for kind in ("sparsification_curves", "reliability")

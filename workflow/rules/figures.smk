@@ -156,6 +156,11 @@ rule figures:
             caption="../report/sparsification.rst",
             category="Sparsification",
         ),
+        expected_wrong=report(
+            multiext("results/figures/expected_wrong", ".png", ".pdf"),
+            caption="../report/expected_wrong.rst",
+            category="Calibration",
+        ),
         curves=report(
             expand(
                 "results/figures/sparsification_curves_{tracker}.{ext}",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 from uqtrack import splits
-from uqtrack.calibration import fit_temperature
+from uqtrack import calibration
 from uqtrack.files import read_parquet, write_json
 from uqtrack.lineage import mean_squared_displacement
 from uqtrack.scripting import log, run_rule
@@ -24,9 +24,12 @@ def main(sm):
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         if sm.params.fit_on == "predicted":  # the population whose calibration is reported
             table = table[judged_rows(table)].reset_index(drop=True)
-        fit = fit_temperature(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy())
-        log.info("%s: tau = %.6g (%s) from %d of %d calibration daughters (%s)",
-                 method, fit.tau, fit.status, fit.daughters_used, fit.daughters, sm.params.fit_on)
+        fit = calibration.fit(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy(),
+                              sm.params.model, sm.params.prior_sd)
+        log.info("%s: tau = %.6g, eps = %.3g (%s, %s) from %d of %d calibration daughters (%s);"
+                 " %d errors, %d with a true mother of probability 0",
+                 method, fit.tau, fit.eps, fit.model, fit.status, fit.daughters_used, fit.daughters,
+                 sm.params.fit_on, fit.errors, fit.zero_truth)
         if fit.status != "fitted":
             # "separable" (no calibration link wrong) is expected where tracking is easy:
             # the log and the summary's ts_status say so; the terminal hears of the others

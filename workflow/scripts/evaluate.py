@@ -24,11 +24,13 @@ def main(sm):
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         # the same draws for every tracker and method of this dataset and step: paired
         rng = np.random.default_rng([sm.params.seed, zlib.crc32(f"bootstrap/{wc.dataset}/{wc.step}".encode())])
-        result = evaluate(table, fit["tau"], truth, sm.params.bootstrap, rng)
+        result = evaluate(table, fit["tau"], truth, sm.params.bootstrap, rng, eps=fit.get("eps", 0.0))
         for name, value in stats.items():
             result[name] = value
         for name in ("tau", "temperature", "daughters", "daughters_used", "msd"):
             result[f"ts_{name}" if name.startswith("daughters") else name] = fit[name]
+        for name in ("eps", "zero_truth", "errors"):  # the floor model's (0 for the paper's fit)
+            result[f"ts_{name}"] = fit.get(name, 0)
         result["ts_status"] = STATUSES.index(fit["status"])  # flag_meanings set by the summary
         timed_out = [p for p in sm.input.timings if Path(p).parent.name == method]
         result["timed_out_pairs"] = int(sum(read_tsv(p)["timed_out"].sum() for p in timed_out))

@@ -15,7 +15,7 @@ def main(sm):
     fit = read_json(sm.input.temperature)
     # every step-th frame from the first, as the edges link them; CTC frame k = frames[k]
     frames = list(range(stats["first_frame"], stats["last_frame"] + 1, export["step"]))
-    links = predicted_links(read_parquet(sm.input.edges), fit["tau"])
+    links = predicted_links(read_parquet(sm.input.edges), fit["tau"], fit.get("eps", 0.0))
     detections = read_parquet(sm.input.detections)
     cells, tracks = map_tracks(detections, links, frames, source=sm.input.edges)
     track_of = cells.set_index(["frame", "label"])["track_id"]
@@ -25,7 +25,7 @@ def main(sm):
 
     extra = {
         "dataset": wc.dataset, "seq": wc.seq, "tracker": export["tracker"], "method": export["method"],
-        "step": export["step"], "tau": fit["tau"], "tau_status": fit["status"], "tau_from": sm.params.tau_from,
+        "step": export["step"], "tau": fit["tau"], "eps": fit.get("eps", 0.0), "tau_status": fit["status"], "tau_from": sm.params.tau_from,
         "first_frame": frames[0], "frame_of_t": f"frame = {frames[0]} + t * {export['step']}",
     }
     with atomic_dir(sm.output.ctc) as tmp:

@@ -16,6 +16,7 @@ def main(sm):
         "temperature": plots.temperature_vs_step(summary),
         "temperature_msd": plots.temperature_vs_msd(summary, types),
         "sparsification": plots.sparsification_gain(summary),
+        "expected_wrong": plots.expected_vs_true_wrong(summary),
     }
     for name, fig in figures.items():
         plots.save(fig, sm.output[name])

@@ -11,7 +11,7 @@ def main(sm):
     wc = sm.wildcards
     table = splits.select(read_parquet(sm.input.edges), sm.params.part)
     fit = read_json(sm.input.temperature)
-    table = overview.calibrated(table, fit["tau"])
+    table = overview.calibrated(table, fit["tau"], fit.get("eps", 0.0))
     pair = overview.least_certain_pair(table)
     if pair is None:
         save(overview.empty("no predicted link in the evaluation split"), sm.output)
@@ -24,7 +24,7 @@ def main(sm):
         background, is_mask = daughters.masks(), True
     rows = table[(table["t"] == t) & (table["t2"] == t2)]
     title = (f"{wc.dataset} {sm.params.part['seq']}, frames {t} -> {t2} (step {wc.step}), "
-             f"{wc.tracker}, {wc.method} +TS (T = {fit['temperature']:.3g})")
+             f"{wc.tracker}, {wc.method} +TS (T = {fit['temperature']:.3g}, floor {fit.get('eps', 0.0):.2g})")
     log.info("drawing %s", title)
     save(overview.frame_pair(rows, mothers.cells, daughters.cells, background, is_mask, title), sm.output)
 

@@ -1,8 +1,8 @@
 """One row per predicted link, with its calibrated confidence and the alternatives.
 
 From the per-class edge table (:mod:`uqtrack.tables`) of one sequence and the
-temperature fitted elsewhere (``P^tau`` renormalised per daughter,
-:func:`uqtrack.calibration.scaled`): the confidence of a link is ``P_{i|j}`` of its
+temperature and floor fitted elsewhere (:func:`uqtrack.calibration.calibrated`):
+the confidence of a link is ``P_{i|j}`` of its
 mother, raw and +TS; the daughter's entropy is over all its classes; the
 alternatives are its other candidate mothers, most probable first.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from uqtrack.calibration import scaled
+from uqtrack.calibration import calibrated, scaled
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.metrics import entropy
 from uqtrack.tables import daughter_groups
@@ -23,7 +23,7 @@ LINK_COLUMNS = [
 ]
 
 
-def predicted_links(table: pd.DataFrame, tau: float) -> pd.DataFrame:
+def predicted_links(table: pd.DataFrame, tau: float, eps: float = 0.0) -> pd.DataFrame:
     """The predicted links of an edge table, ranked from least to most certain.
 
     Parameters
@@ -33,6 +33,8 @@ def predicted_links(table: pd.DataFrame, tau: float) -> pd.DataFrame:
         p_cond, pred``), rows grouped by frame pair and daughter.
     tau : float
         Temperature-scaling exponent (``P^tau``), fitted on calibration data.
+    eps : float
+        The floor fitted with it (0: the paper's temperature scaling).
 
     Returns
     -------
@@ -43,7 +45,9 @@ def predicted_links(table: pd.DataFrame, tau: float) -> pd.DataFrame:
         probability that the daughter has no mother), ``alternatives`` (the other
         candidate mothers of non-zero probability as ``label:probability``, +TS,
         most probable first, space-separated) and ``rank`` (1 = least confident;
-        ties by higher entropy, then frame and label). Sorted by rank.
+        ties, such as many links at ``P = 1``, by the tracker's own softmax
+        ``exp(-w_ij)`` of the link, less confident first, then by higher entropy,
+        then frame and label). Sorted by rank.
 
     Raises
     ------
@@ -65,7 +69,8 @@ def predicted_links(table: pd.DataFrame, tau: float) -> pd.DataFrame:
             f" has {int(per_daughter[g])} predicted classes, not one"
         )
     p_raw = table["p_cond"].to_numpy(float)
-    p_ts = scaled(table["logp"].to_numpy(float), groups, tau)
+    p_ts = calibrated(table["logp"].to_numpy(float), groups, tau, eps)
+    p_cost = scaled(-table["cost"].to_numpy(float), groups, 1.0)
     mother = table["mother"].to_numpy()
     is_none = mother == NO_MOTHER
     p_appear = np.zeros(int(groups.max()) + 1)
@@ -85,7 +90,8 @@ def predicted_links(table: pd.DataFrame, tau: float) -> pd.DataFrame:
         "p_appear": p_appear[g_link],
         "alternatives": _alternatives(groups, mother, p_ts, is_none | pred)[g_link],
     })
-    order = np.lexsort((out["daughter"], out["t"], -out["entropy"].to_numpy(), out["confidence"]))
+    order = np.lexsort((out["daughter"], out["t"], -out["entropy"].to_numpy(), p_cost[link],
+                        out["confidence"]))
     out = out.iloc[order].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[LINK_COLUMNS]

@@ -276,3 +276,35 @@ def compute_time(timings: pd.DataFrame) -> plt.Figure:
     ax.legend(title="tracker", fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def expected_vs_true_wrong(summary: xr.Dataset) -> plt.Figure:
+    """Expected wrong links (sum of 1 - confidence) against the true count, log-log.
+
+    One point per grid cell with at least one wrong link, one panel per variant (raw,
+    +TS); on the diagonal a user reading an unannotated movie is told the truth.
+    """
+    theme()
+    if "expected_wrong" not in summary:
+        return empty("no expected wrong links in this summary")
+    df = frame(summary, ["expected_wrong", "n_wrong"])
+    df = df[df["n_wrong"] >= 1]
+    if df.empty:
+        return empty("no grid cell with a wrong link")
+    colours = palette(list(summary["uq"].values))
+    variants = list(dict.fromkeys(df["ts"]))
+    fig, axes = _axes(len(variants), ncols=2, size=(3.6, 3.4), sharey=True)
+    lo = max(min(df["n_wrong"].min(), df["expected_wrong"].clip(lower=0.1).min()) / 1.5, 0.05)
+    hi = max(df["n_wrong"].max(), df["expected_wrong"].max()) * 1.5
+    for ax, ts in zip(axes, variants):
+        sub = df[df["ts"] == ts]
+        for uq, g in sub.groupby("uq", sort=False):
+            ax.scatter(g["n_wrong"], g["expected_wrong"].clip(lower=lo), s=10, color=colours[uq],
+                       label=uq, alpha=0.8, lw=0)
+        ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
+        ax.fill_between([lo, hi], [lo * 0.8, hi * 0.8], [lo * 1.25, hi * 1.25], color="k", alpha=0.07, lw=0)
+        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"confidences: {ts}",
+               xlabel="true wrong links", ylabel="expected wrong links (sum of 1 - P)")
+    _legend(fig, axes[0])
+    fig.tight_layout()
+    return fig

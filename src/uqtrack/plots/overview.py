@@ -15,15 +15,18 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from skimage.segmentation import find_boundaries
 
-from uqtrack.calibration import scaled
+from uqtrack.calibration import calibrated as calibrate, scaled
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.plots.style import empty, theme
 from uqtrack.tables import daughter_groups
 
 
-def calibrated(table: pd.DataFrame, tau: float) -> pd.DataFrame:
-    """``table`` with ``confidence`` = ``P(i|j)`` after temperature scaling by ``tau``."""
-    return table.assign(confidence=scaled(table["logp"].to_numpy(), daughter_groups(table), tau))
+def calibrated(table: pd.DataFrame, tau: float, eps: float = 0.0) -> pd.DataFrame:
+    """``table`` with ``confidence`` = ``P(i|j)`` after temperature scaling (``tau``, floor
+    ``eps``) and ``p_cost``, the tracker's own softmax that orders equal confidences."""
+    groups = daughter_groups(table)
+    return table.assign(confidence=calibrate(table["logp"].to_numpy(), groups, tau, eps),
+                        p_cost=scaled(-table["cost"].to_numpy(float), groups, 1.0))
 
 
 def least_certain_pair(table: pd.DataFrame) -> tuple[int, int] | None:
@@ -83,7 +86,8 @@ def frame_pair(
         ax.annotate("", (x1, y1), (x0, y0),
                     arrowprops=dict(arrowstyle="->", color=cmap(norm(row.confidence)), lw=1.6))
     ax.plot(at_t["x"], at_t["y"], ".", color="white", ms=3, mec="k", mew=0.3)
-    doubtful = links[links["confidence"] < max_confidence].nsmallest(n_uncertain, "confidence")
+    doubtful = (links[links["confidence"] < max_confidence]
+                .sort_values(["confidence", "p_cost"], kind="stable").head(n_uncertain))
     for row in doubtful.itertuples():
         y1, x1 = at_t2.loc[row.daughter]
         ax.plot(x1, y1, "o", mfc="none", mec="#d55e00", ms=16, mew=1.5)

@@ -176,8 +176,8 @@ def evaluate(
             reliability_count=rel["count"],
             reliability_confidence=rel["mean_confidence"],
             reliability_accuracy=rel["accuracy"],
-            sparsification_p=metrics.sparsification(1 - conf, correct),
-            sparsification_entropy=metrics.sparsification(entropy, correct),
+            sparsification_p=metrics.sparsification(unc_p, correct),
+            sparsification_entropy=metrics.sparsification(unc_h, correct),
         )
         for name, value in values.items():
             per_variant.setdefault(name, []).append(value)

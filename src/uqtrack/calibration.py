@@ -204,7 +204,8 @@ def _best_eps(q: np.ndarray, s: np.ndarray) -> float:
 
 
 def fit_floor(
-    logp: np.ndarray, groups: np.ndarray, true: np.ndarray, prior_sd: float = PRIOR_SD
+    logp: np.ndarray, groups: np.ndarray, true: np.ndarray, prior_sd: float = PRIOR_SD,
+    eps: float | None = None,
 ) -> TemperatureFit:
     """Fit ``tau`` and the floor ``eps`` on every daughter (module docstring).
 
@@ -218,6 +219,9 @@ def fit_floor(
         Is the row its daughter's true class?
     prior_sd : float
         Standard deviation of the prior on ``log tau`` (:data:`PRIOR_SD`).
+    eps : float, optional
+        Hold the floor at this height and fit ``tau`` alone (the sensitivity study of
+        ``benchmarks/floor_sensitivity.py``); default: fitted.
 
     Returns
     -------
@@ -252,16 +256,16 @@ def fit_floor(
         ce_raw = float(-_true_log_q(logp, groups, true, 1.0).mean())
     if errors == 0:
         return result(1.0, 0.0, "separable", 0, ce_raw, ce_raw)
-    s = 1.0 / np.bincount(groups)
-    s_true = s  # one true row per group: the floor's share of it is 1 / n_j
+    s_true = 1.0 / np.bincount(groups)  # one true row per group: the floor gives it 1 / n_j
+    fixed = eps
 
     def profile(log_tau: float) -> tuple[float, float]:
         """``(negative log-posterior, eps)`` at ``tau = exp(log_tau)``, eps at its best."""
         q = np.exp(_true_log_q(logp, groups, true, float(np.exp(log_tau))))
-        eps = _best_eps(q, s_true)
+        e = _best_eps(q, s_true) if fixed is None else fixed
         with np.errstate(divide="ignore"):
-            nll = -np.log((1.0 - eps) * q + eps * s_true).sum()
-        return float(nll + log_tau**2 / (2 * prior_sd**2)), eps
+            nll = -np.log((1.0 - e) * q + e * s_true).sum()
+        return float(nll + log_tau**2 / (2 * prior_sd**2)), e
 
     lo, hi = np.log(TAU_BOUNDS)
     grid = np.linspace(lo, hi, 49)  # the profile need not be unimodal: bracket, then refine

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
 from methods_bench import separate_components
+
 from uqtrack import config as cfg
 from uqtrack import splits
 from uqtrack.ctc import read_sequence

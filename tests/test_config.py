@@ -86,7 +86,8 @@ def test_overlapping_split():
 
 
 def test_parts_and_steps():
-    ds = {"calibration": [{"seq": "01", "frames": [0, 9]}], "evaluation": [{"seq": "01", "frames": [10, 20]}], "steps": [1, 5]}
+    ds = {"calibration": [{"seq": "01", "frames": [0, 9]}], "evaluation": [{"seq": "01", "frames": [10, 20]}],
+          "steps": [1, 5]}
     assert cfg.parts(ds, "evaluation") == [{"seq": "01", "first": 10, "last": 20}]
     assert cfg.sequences(ds) == ["01"]
     assert cfg.steps({"steps": [1, 10], "datasets": {"x": ds}}, "x") == [1, 5]

@@ -116,7 +116,8 @@ NOT_ASSERTED = {
     'is a folder where a file was expected; delete it and rerun',
     'missing; rerun the workflow to make it',
     'permission denied; make it readable and rerun',
-    "calibration split: no cell continues its track at step 1, so sigma cannot be fitted; give the tracker's sigma as a number",
+    "calibration split: no cell continues its track at step 1, so sigma cannot be fitted;"
+    " give the tracker's sigma as a number",
     'cannot import it',
     'is not a name in models',
     's of this config',
@@ -133,7 +134,8 @@ NOT_ASSERTED = {
     'need two 2D arrays of one shape, got',
     'of the cell table have no pixel in the mask',
     'calibration split: no cell moved at step 1, so sigma cannot be fitted; give it as a number',
-    'no cell continues its track at step 1, so the activity tracker cannot be fitted; give its sigma, alpha, activity_floor and activity_scale as numbers',
+    'no cell continues its track at step 1, so the activity tracker cannot be fitted; give its'
+    ' sigma, alpha, activity_floor and activity_scale as numbers',
     'not a model folder',
     'cannot load the model',
     'are not supported (only',
@@ -204,5 +206,6 @@ def test_the_doc_to_tests_check_can_fail():
     assert part == "comment lines are not part of the format"
     assert asserted(part, {"line 1: comment lines are not part of the format"}, messages)
     assert not asserted(part, {"comment lines"}, messages)  # too short a stretch
-    generic = ["<f>: lacks a; delete it and rerun", "<f>: lacks b; delete it and rerun", "<f>: x; delete it and rerun"]
+    generic = ["<f>: lacks a; delete it and rerun", "<f>: lacks b; delete it and rerun",
+               "<f>: x; delete it and rerun"]
     assert not asserted("delete it and rerun", {"; delete it and rerun"}, generic)  # in three messages

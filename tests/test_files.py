@@ -97,7 +97,7 @@ def test_required_columns_keys_and_variables(tmp_path):
     for kind, want in [("parquet", ["t", "mother"]), ("tsv", ["t", "mother"]), ("nc", ["ece", "ause_p"])]:
         path = tmp_path / f"x.{kind}"
         WRITE[kind](path)
-        message = one_line(lambda: READ[kind](path, want))
+        message = one_line(lambda kind=kind, path=path, want=want: READ[kind](path, want))
         assert "lacks" in message and want[1] in message and "delete it and rerun" in message
     WRITE["json"](tmp_path / "x.json")
     assert "lacks key(s) tau" in one_line(lambda: files.read_json(tmp_path / "x.json", ["tau"]))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA, cost_by_hand, enumerate_by_hand, needs_shared_data
-from test_assignment import frame, random_small
 
 from uqtrack.assignment import (
     MAP_METHODS,
@@ -22,6 +20,9 @@ from uqtrack.assignment import milp as milp_module
 from uqtrack.assignment.canonical import _canonical
 from uqtrack.assignment.milp import _nogood_top_k
 from uqtrack.assignment.problem import _args
+
+from conftest import SHARED_DATA, cost_by_hand, enumerate_by_hand, needs_shared_data
+from test_assignment import frame, random_small
 
 TOL = 1e-9
 

@@ -177,8 +177,10 @@ def _check_previous_run(config: dict[str, Any], name: str, source: str) -> None:
         raise InputError(source, f"{key}.run: no results/ folder in {Path(results).parent}")
     export = config["export"]
     tracker = config["trackers"].get(export["tracker"], {})
-    needed = [f"{results}/trackers/{dataset}/{export['tracker']}/params.json",
-              f"{results}/temperature/{dataset}/step{export.get('step', 1)}/{export['tracker']}/{export['method']}.json"]
+    needed = [
+        f"{results}/trackers/{dataset}/{export['tracker']}/params.json",
+        f"{results}/temperature/{dataset}/step{export.get('step', 1)}/{export['tracker']}/{export['method']}.json",
+    ]
     if "model" in tracker:
         needed.append(f"{results}/models/{dataset}/{tracker['model']}")
     for path in needed:

@@ -23,8 +23,8 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 from typing import Any

@@ -5,7 +5,8 @@ numbers it affects."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -113,7 +114,8 @@ def markdown(stats: Mapping[str, Mapping[str, Any]], summary: xr.Dataset) -> str
     -------
     str
         Markdown: a table of the sequences, their rare features with the frames
-        concerned (and the files their folders held besides the frames), and the grid cells with little or nothing to judge.
+        concerned (and the files their folders held besides the frames), and the
+        grid cells with little or nothing to judge.
     """
     out = ["# Data quality", "",
            "What the annotated sequences hold that is legal but rare (each also printed as one "

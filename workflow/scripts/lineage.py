@@ -20,7 +20,8 @@ def main(sm):
         if names := counts["ignored_files"][kind]:
             log.warning("%s: %d file(s) ignored, not named %s: %s", folder, len(names), naming,
                         ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
-    log.info("%s: %s", sm.params.tra, {k: v for k, v in counts.items() if k not in ("empty_frames", "data_quality", "ignored_files")})
+    shown = {k: v for k, v in counts.items() if k not in ("empty_frames", "data_quality", "ignored_files")}
+    log.info("%s: %s", sm.params.tra, shown)
     write_parquet(tracks, sm.output.tracks)
     write_json(counts, sm.output.stats)
 

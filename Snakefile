@@ -69,4 +69,6 @@ onsuccess:
             file=sys.stderr,
         )
     elif not workflow.dryrun and EXPORTS:
-        print("\nuqtrack: done. Exports: results/export/; logs: logs/.", file=sys.stderr)
+        print(
+            "\nuqtrack: done. Exports: results/export/; logs: logs/.", file=sys.stderr
+        )

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
 from methods_bench import separate_components
+
 from uqtrack import config as cfg
 from uqtrack import splits
 from uqtrack.ctc import read_sequence
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(config: dict, tracker_name: str, params: MethodParams) -> pd.DataFrame:
-    entry = {"type": "distance", **config["trackers"][tracker_name]}
+    entry = {"type": tracker_name, **config["trackers"][tracker_name]}  # a built-in name may omit type
     methods = list(config["methods"])
     rows = []
     for name, ds in config["datasets"].items():

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA, needs_shared_data
-from test_assignment import assert_same_top_k, frame
 
 from uqtrack.assignment import (
     Problem,
@@ -17,6 +15,9 @@ from uqtrack.assignment import (
     top_k,
 )
 from uqtrack.assignment.bounds import _bounds, _map_and_reduced_costs
+
+from conftest import SHARED_DATA, needs_shared_data
+from test_assignment import assert_same_top_k, frame
 
 TOL = 1e-9
 

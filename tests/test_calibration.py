@@ -14,7 +14,7 @@ def _synthetic(tau_true, n_groups=3000, seed=0):
     q = scaled(np.log(p), groups, tau_true)
     true = np.zeros(len(p), dtype=bool)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    for g, (start, size) in enumerate(zip(starts, sizes)):
+    for start, size in zip(starts, sizes):
         true[start + rng.choice(size, p=q[start : start + size])] = True
     return np.log(p), groups, true
 

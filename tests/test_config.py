@@ -86,7 +86,8 @@ def test_overlapping_split():
 
 
 def test_parts_and_steps():
-    ds = {"calibration": [{"seq": "01", "frames": [0, 9]}], "evaluation": [{"seq": "01", "frames": [10, 20]}], "steps": [1, 5]}
+    ds = {"calibration": [{"seq": "01", "frames": [0, 9]}], "evaluation": [{"seq": "01", "frames": [10, 20]}],
+          "steps": [1, 5]}
     assert cfg.parts(ds, "evaluation") == [{"seq": "01", "first": 10, "last": 20}]
     assert cfg.sequences(ds) == ["01"]
     assert cfg.steps({"steps": [1, 10], "datasets": {"x": ds}}, "x") == [1, 5]
@@ -150,3 +151,47 @@ def test_a_transformer_names_a_model():
     _check(bad)
     bad["trackers"]["t"]["dropout"] = 1.5
     _fails(bad, "trackers.t.dropout")
+
+
+def test_a_tracker_without_type_is_of_its_built_in_name_or_stops():
+    named = copy.deepcopy(DEFAULT)
+    named["trackers"] = {"overlap": {}, "distance": {"sigma": 2.0}}
+    _check(named)
+    filled = copy.deepcopy(named)
+    cfg.fill_tracker_types(filled, "my.yaml")
+    assert filled["trackers"] == {"overlap": {"type": "overlap"}, "distance": {"type": "distance", "sigma": 2.0}}
+    assert named["trackers"]["overlap"] == {}  # check() leaves the caller's config as given
+    # an overlap entry is checked as an overlap tracker, not as a distance one
+    named["trackers"]["overlap"]["sigma"] = 2.0
+    _fails(named, "trackers.overlap", "'sigma'")
+    typo = copy.deepcopy(DEFAULT)
+    typo["trackers"]["hungarian"] = {}  # once silently a distance tracker called "hungarian"
+    message = _fails(typo, "trackers.hungarian: no type", "'hungarian' is not a built-in type", "module:Class")
+    assert message == (
+        "my.yaml: trackers.hungarian: no type, and 'hungarian' is not a built-in type;"
+        " give type: distance, overlap, activity, transformer or module:Class"
+    )
+    typo["trackers"]["hungarian"] = {"type": "distance"}
+    _check(typo)
+
+
+def test_a_tracker_without_type_stops_the_workflow_before_any_job(tmp_path, snakemake_bin):
+    config = copy.deepcopy(DEFAULT)
+    config["overview"] = []
+    for trackers, fails in (({"hungarian": {}}, True), ({"overlap": {}}, False)):
+        config["trackers"] = trackers
+        path = tmp_path / "typo.yaml"
+        path.write_text(yaml.safe_dump(config))
+        run = subprocess.run(
+            [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", str(path),
+             "-n", "--workflow-profile", "none"],
+            capture_output=True, text=True,
+        )
+        if not fails:
+            assert run.returncode == 0, run.stderr[-2000:]
+            continue
+        assert run.returncode != 0
+        lines = [line for line in (run.stdout + run.stderr).splitlines() if "hungarian" in line]
+        assert lines == [f"uqtrack: config error: {path}: trackers.hungarian: no type, and 'hungarian'"
+                         " is not a built-in type; give type: distance, overlap, activity, transformer or module:Class"]
+        assert not (tmp_path / "results").exists()

@@ -304,3 +304,63 @@ def test_validate_directly(tmp_path: Path) -> None:
         "label 2",
     )
     raises_input_error(lambda: ctc.validate(tracks, det, tra), "man_track006.tif", "25x40", "20x30")
+
+
+# --------------------------------------------------------------------------- stray files
+
+
+def _with_strays(root: Path, seq: str) -> Path:
+    """A CTC sequence ``seq`` whose TRA and raw folders hold files besides the frames."""
+    write_sequence(root / "tmp", BASIC_TRACKS, BASIC_CELLS)
+    tra = (root / "tmp" / "01_GT").rename(root / f"{seq}_GT") / "TRA"
+    img = np.zeros((20, 30), np.uint16)
+    tifffile.imwrite(tra / "man_track_old.tif", img)  # the issue's stray: no frame number
+    tifffile.imwrite(tra / "man_track005_old.tif", img)  # a number, but not a CTC name
+    (tra / "notes.txt").write_text("not a frame")
+    (tra / ".DS_Store").write_bytes(b"")  # hidden: not counted
+    raw = root / seq
+    raw.mkdir()
+    for t in BASIC_CELLS:
+        tifffile.imwrite(raw / f"t{t:03d}.tif", img)
+    tifffile.imwrite(raw / "t005_bright.tif", img)
+    (raw / "sub").mkdir()  # a folder: not counted
+    return tra
+
+
+def test_stray_files_in_ctc_folders_are_ignored_and_counted(tmp_path: Path) -> None:
+    from uqtrack import config as cfg
+    from uqtrack.frames import find_images
+
+    tra = _with_strays(tmp_path, "01")
+    assert list(ctc.find_frames(tra)) == [5, 6, 7, 8]
+    # the tracking rules list the masks through masks_location's glob, the truth through find_frames
+    listed = ctc.find_label_images(cfg.masks_location({}, str(tmp_path), "01"))
+    assert listed == ctc.find_frames(tra)
+    assert ctc.find_label_images(tra) == ctc.find_frames(tra)  # the folder itself (masks: {seq}_GT/TRA)
+    _, det, _ = ctc.read_sequence(tmp_path, "01")
+    assert sorted(set(det["frame"])) == [5, 6, 7]
+    assert ctc.ignored_files(tra, "masks") == ["man_track005_old.tif", "man_track_old.tif", "notes.txt"]
+    assert list(find_images(tmp_path / "01")) == [5, 6, 7, 8]
+    assert ctc.ignored_files(tmp_path / "01", "images") == ["t005_bright.tif"]
+    assert ctc.ignored_files(tmp_path / "nope", "images") == [] and ctc.ignored_files(None, "masks") == []
+    # a folder without CTC names is still read by the last number in each name
+    other = tmp_path / "seg"
+    other.mkdir()
+    tifffile.imwrite(other / "img_t0012_masks.tif", np.zeros((2, 2), np.uint16))
+    assert list(ctc.find_label_images(other)) == [12]
+
+
+def test_stray_files_do_not_stop_the_config_check(tmp_path: Path) -> None:
+    import yaml
+
+    from uqtrack import config as cfg
+
+    from conftest import ROOT
+
+    for seq in ("01", "02"):
+        _with_strays(tmp_path, seq)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["overview"] = []
+    config["datasets"] = {"real": {"path": str(tmp_path), "calibration": ["01"], "evaluation": ["02"],
+                                   "steps": [1]}}
+    cfg.check(config, ROOT / "workflow" / "schemas" / "config.schema.yaml", "my.yaml")  # once: "no frame number"

@@ -380,7 +380,8 @@ def test_calibration_from_a_previous_run(tmp_path):
 @pytest.mark.parametrize(
     "change, words",
     [
-        (lambda c, run: c["datasets"]["movie"].update(calibration_from={"run": str(run / "results"), "dataset": "sim-nuclei"}),
+        (lambda c, run: c["datasets"]["movie"].update(
+            calibration_from={"run": str(run / "results"), "dataset": "sim-nuclei"}),
          ["datasets.movie.calibration_from.run: no results/ folder in"]),
         (lambda c, run: c["export"].update(method="fp"),
          ["datasets.movie.calibration_from:", "temperature/sim-nuclei/step1/distance/fp.json not found",

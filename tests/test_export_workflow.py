@@ -123,7 +123,8 @@ def test_renamed_masks_export_with_ctc_numbering(run):
     masks_r = sorted(p.name for p in (renamed / "02_RES").glob("mask*.tif"))
     assert masks_a[0] == "mask000.tif" and masks_r[0] == "mask0000.tif" and len(masks_a) == len(masks_r)
     for x, y in zip(masks_a, masks_r, strict=True):
-        np.testing.assert_array_equal(tifffile.imread(annotated / "02_RES" / x), tifffile.imread(renamed / "02_RES" / y))
+        np.testing.assert_array_equal(tifffile.imread(annotated / "02_RES" / x),
+                                      tifffile.imread(renamed / "02_RES" / y))
     assert (renamed / "02_RES" / "res_track.txt").read_text() == (annotated / "02_RES" / "res_track.txt").read_text()
 
 
@@ -135,7 +136,8 @@ def test_geff_holds_the_links_of_links_tsv(run):
     nodes = nodes.set_index("node")
     got = pd.DataFrame({
         "t": nodes.loc[edges["source"], "frame"].to_numpy(), "mother": nodes.loc[edges["source"], "label"].to_numpy(),
-        "t2": nodes.loc[edges["target"], "frame"].to_numpy(), "daughter": nodes.loc[edges["target"], "label"].to_numpy(),
+        "t2": nodes.loc[edges["target"], "frame"].to_numpy(),
+        "daughter": nodes.loc[edges["target"], "label"].to_numpy(),
         "confidence": edges["confidence"].to_numpy(), "rank": edges["rank"].to_numpy(),
     }).sort_values("rank", ignore_index=True)
     for name in ["t", "t2", "mother", "daughter", "rank"]:

@@ -34,6 +34,16 @@ READ = {
 }
 NEEDS = {"parquet": ["t", "p"], "json": ["temperature"], "tsv": ["t", "p"], "nc": ["ece"]}  # as the scripts ask
 
+def assert_content_unchanged(kind: str, got) -> None:
+    """What a reader returned is what was written (provenance aside)."""
+    if kind in ("parquet", "tsv"):
+        pd.testing.assert_frame_equal(got[list(TABLE.columns)].reset_index(drop=True), TABLE)
+    elif kind == "json":
+        assert {k: v for k, v in got.items() if k != "provenance"} == {"temperature": 1.5}
+    else:
+        xr.testing.assert_equal(got[list(DATASET.data_vars)], DATASET)
+
+
 DAMAGE = {
     "garbage": lambda data: b"this is not what you think it is\n" * 3,
     "zero bytes": lambda data: b"",
@@ -56,9 +66,10 @@ def one_line(fn) -> str:
 def test_a_damaged_intermediate_is_named_with_what_to_do(tmp_path, kind, damage):
     path = tmp_path / f"thing.{kind}"
     WRITE[kind](path)
+    assert_content_unchanged(kind, READ[kind](path, NEEDS[kind]))  # the comparison holds when intact
     path.write_bytes(DAMAGE[damage](path.read_bytes()))
     try:
-        READ[kind](path, NEEDS[kind])
+        got = READ[kind](path, NEEDS[kind])
     except InputError as err:
         message = str(err)
         assert "\n" not in message and message.startswith(f"{path}: ")
@@ -67,6 +78,7 @@ def test_a_damaged_intermediate_is_named_with_what_to_do(tmp_path, kind, damage)
         # some damage leaves a readable file (a TSV cut by its last byte, a flipped
         # byte in JSON indentation...): then the content must be unchanged
         assert damage in ("last byte cut", "bytes flipped"), f"{damage} {kind} read without error"
+        assert_content_unchanged(kind, got)
 
 
 @pytest.mark.parametrize("kind", list(WRITE))
@@ -85,7 +97,7 @@ def test_required_columns_keys_and_variables(tmp_path):
     for kind, want in [("parquet", ["t", "mother"]), ("tsv", ["t", "mother"]), ("nc", ["ece", "ause_p"])]:
         path = tmp_path / f"x.{kind}"
         WRITE[kind](path)
-        message = one_line(lambda: READ[kind](path, want))
+        message = one_line(lambda kind=kind, path=path, want=want: READ[kind](path, want))
         assert "lacks" in message and want[1] in message and "delete it and rerun" in message
     WRITE["json"](tmp_path / "x.json")
     assert "lacks key(s) tau" in one_line(lambda: files.read_json(tmp_path / "x.json", ["tau"]))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA, needs_shared_data
-from test_assignment import frame, random_small
 
 from uqtrack.assignment import (
     MAP_METHODS,
@@ -23,6 +21,9 @@ from uqtrack.assignment.canonical import _canonical
 from uqtrack.assignment.milp import _nogood_top_k
 from uqtrack.assignment.problem import _args
 
+from conftest import SHARED_DATA, cost_by_hand, enumerate_by_hand, needs_shared_data
+from test_assignment import frame, random_small
+
 TOL = 1e-9
 
 
@@ -38,15 +39,17 @@ def check_map(problem: Problem) -> int:
     Returns the number of optimal assignments.
     """
     best = optima(problem)
-    want = brute_force(problem)[0].cost
+    want = enumerate_by_hand(problem)[0][0]  # independent of solution_cost and brute_force
+    assert brute_force(problem)[0].cost == pytest.approx(want, abs=TOL)
     got = {method: solve_map(problem, method) for method in MAP_METHODS}
     for method, sol in got.items():
         assert sol.cost == pytest.approx(want, abs=TOL), method
-        assert sol.cost == solution_cost(problem, sol.choice)
+        assert sol.cost == pytest.approx(cost_by_hand(problem, sol.choice), rel=1e-12, abs=TOL)
         assert is_feasible(problem, sol.choice)
         assert tuple(sol.choice.tolist()) == best[0], method
     # The raw HiGHS answer (before tie-breaking) is optimal too: an independent check.
     raw = _nogood_top_k(*_args(problem), 1)[0]
+    assert cost_by_hand(problem, raw) == pytest.approx(want, abs=TOL)
     assert solution_cost(problem, raw) == pytest.approx(want, abs=TOL)
     return len(best)
 

@@ -26,9 +26,11 @@ def _summary(rng, empty=False):
         "temperature": (grid[:4], np.exp(rng.normal(0, 1, shape[:4]))),
         "ts_status": (grid[:4], np.full(shape[:4], 2 if empty else 0)),
         "msd": (grid[:4], np.broadcast_to(np.array([3.0, 30.0])[None, :, None, None], shape[:4]).copy()),
-        "sparsification_p": (grid + ("q",), np.full(shape + (len(SPARSIFICATION_FRACTIONS),), np.nan if empty else 0.01)),
+        "sparsification_p": (grid + ("q",),
+                             np.full(shape + (len(SPARSIFICATION_FRACTIONS),), np.nan if empty else 0.01)),
         "oracle_sparsification": (grid[:4] + ("q",), np.full(shape[:4] + (len(SPARSIFICATION_FRACTIONS),), 0.05)),
-        "reliability_count": (grid + ("bin",), np.zeros(shape + (N_BINS,)) if empty else rng.integers(0, 9, shape + (N_BINS,)).astype(float)),
+        "reliability_count": (grid + ("bin",), np.zeros(shape + (N_BINS,)) if empty
+                              else rng.integers(0, 9, shape + (N_BINS,)).astype(float)),
         "reliability_accuracy": (grid + ("bin",), rng.uniform(0, 1, shape + (N_BINS,))),
         "reliability_confidence": (grid + ("bin",), rng.uniform(0, 1, shape + (N_BINS,))),
     }

@@ -10,11 +10,14 @@ daughter's DBMC classes sum to 1.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from uqtrack import assignment
 from uqtrack.uq import MethodParams, dbmc, pair_probabilities
+
+from conftest import cost_by_hand, enumerate_by_hand
 
 SETTINGS = settings(
     max_examples=60,
@@ -50,7 +53,7 @@ def check_top_k(problem: assignment.Problem, sols: list[assignment.Solution], k:
     assert 1 <= len(sols) <= k
     for s in sols:
         assert assignment.is_feasible(problem, s.choice)
-        assert s.cost == assignment.solution_cost(problem, s.choice)
+        assert s.cost == pytest.approx(cost_by_hand(problem, s.choice), rel=1e-12, abs=1e-9)
     costs = [s.cost for s in sols]
     assert costs == sorted(costs)
     assert len({tuple(s.choice.tolist()) for s in sols}) == len(sols)  # distinct
@@ -60,7 +63,10 @@ def check_top_k(problem: assignment.Problem, sols: list[assignment.Solution], k:
 @given(problem=problems(), k=st.integers(1, 8))
 def test_top_k_is_feasible_sorted_distinct_and_exact(problem, k):
     every = assignment.brute_force(problem)
-    want = np.array([s.cost for s in every[:k]])
+    by_hand = enumerate_by_hand(problem)  # brute_force's own reference, checked
+    assert sorted(tuple(s.choice.tolist()) for s in every) == sorted(c for _, c in by_hand)
+    want = np.array([cost for cost, _ in by_hand[:k]])
+    np.testing.assert_allclose([s.cost for s in every[:k]], want, rtol=0, atol=1e-9)
     found = {}
     for method in ("global", "decomposed"):
         sols = assignment.top_k(problem, k, method=method)

@@ -37,9 +37,23 @@ def test_rare_features_are_listed_with_their_frames():
                             frame_sizes={"64x64": [0, 1, 2, 4, 5, 6, 7, 8, 9], "80x64": [3]}),
              "d/02": _stats()}
     text = quality.markdown(stats, _summary())
-    assert "| d/01 | 10 (0-9) | 12.5, 20 | 30 | 4 | 7 | 0 | 1 | 1 | 64x64: frames 0-2, 4-9; 80x64: frames 3 |" in text
-    assert "| d/02 | 10 (0-9) | 12.5, 20 | 30 | 4 | 7 | 0 | 0 | 0 | one |" in text
+    assert ("| d/01 | 10 (0-9) | 12.5, 20 | 30 | 4 | 7 | 0 | 1 | 1 | 64x64: frames 0-2, 4-9; 80x64: frames 3 "
+            "| 0 |") in text
+    assert "| d/02 | 10 (0-9) | 12.5, 20 | 30 | 4 | 7 | 0 | 0 | 0 | one | 0 |" in text
     assert "- d/01: track 5 missing from frames 3-5; frames 6->7: 20->2 cells" in text
+    assert "d/02:" not in text
+
+
+def test_ignored_files_are_counted_per_sequence_and_named():
+    strays = {**_stats(),
+              "ignored_files": {"masks": ["man_track_old.tif", "notes.txt"], "images": ["t005_b.tif"]}}
+    text = quality.markdown({"d/01": strays, "d/02": {**_stats(), "ignored_files": {"masks": [], "images": []}}},
+                            _summary())
+    assert "| d/01 | 10 (0-9) | 12.5, 20 | 30 | 4 | 7 | 0 | 0 | 0 | one | 3 |" in text
+    assert "| d/02 | 10 (0-9) | 12.5, 20 | 30 | 4 | 7 | 0 | 0 | 0 | one | 0 |" in text
+    assert ("- d/01: ignored file man_track_old.tif (TRA folder, not man_track<digits>.tif); ignored file "
+            "notes.txt (TRA folder, not man_track<digits>.tif); ignored file t005_b.tif (raw images, "
+            "not t<digits>.tif)") in text
     assert "d/02:" not in text
 
 

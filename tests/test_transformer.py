@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import SHARED_DATA, needs_shared_data
 from scipy.spatial import cKDTree
 
 import uqtrack.transformer as tf
@@ -24,6 +23,8 @@ from uqtrack.lineage import NO_MOTHER, true_links
 from uqtrack.simulate import resolve_params, simulate
 from uqtrack.transformer import model as model_module
 from uqtrack.transformer._trackastra import TrackingTransformer
+
+from conftest import SHARED_DATA, needs_shared_data
 
 
 def _detections(sim) -> pd.DataFrame:

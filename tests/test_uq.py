@@ -197,8 +197,9 @@ def test_fpa_gives_probabilities_strictly_between_0_and_1_on_ambiguous_links():
 def test_method_registry_matches_the_config_schema():
     import yaml
 
-    from conftest import ROOT
     from uqtrack.uq import METHODS
+
+    from conftest import ROOT
 
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     assert schema["properties"]["methods"]["items"]["enum"] == list(METHODS)

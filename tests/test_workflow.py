@@ -108,10 +108,11 @@ def test_bad_input_stops_with_one_line_and_rerun_resumes(tiny_run, tmp_path, sna
     man_track = data / "02_GT" / "TRA" / "man_track.txt"
     good = man_track.read_text()
     man_track.write_text(good.replace("\n", " 7\n", 1))  # five numbers on line 1
-    config = {**MECHANICS, "overview": [], "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
+    config = {**MECHANICS, "overview": [],
+              "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
     proc = run(snakemake_bin, tmp_path / "work", config, check=False)
     assert proc.returncode != 0
-    lines = [l for l in proc.stderr.splitlines() if l.startswith("uqtrack ERROR") and "man_track.txt" in l]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("uqtrack ERROR") and "man_track.txt" in line]
     assert len(lines) == 1 and "line 1" in lines[0], proc.stderr[-3000:]
     done = tmp_path / "work" / "results" / "prepared" / "real" / "01" / "detections.parquet"
     assert done.exists()  # the good sequence's work is kept

@@ -94,7 +94,7 @@ class Interval:
     hi: float
 
     @classmethod
-    def of(cls, value: float, replicates: np.ndarray) -> "Interval":
+    def of(cls, value: float, replicates: np.ndarray) -> Interval:
         ok = np.asarray(replicates, dtype=float)
         ok = ok[np.isfinite(ok)]
         if len(ok) == 0 or not np.isfinite(value):

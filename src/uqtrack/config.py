@@ -7,6 +7,7 @@ which steps, which frames belong to calibration or evaluation).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -48,10 +49,13 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
     InputError
         ``"<source>: <key>: <fault>"`` for the first fault found: an unknown key,
         a wrong type, a missing dataset folder, a split naming an unknown sequence,
-        a reversed frame range or one too short for a step, and, for data already
+        a tracker entry without ``type`` whose name is not a built-in type
+        (:func:`fill_tracker_types`), a reversed frame range or one too short for a step, and, for data already
         on disk at ``path``, a frame range beyond its sequence or without a frame
         pair at some step (see :func:`check_frames`).
     """
+    config = copy.deepcopy(config)  # checked with its tracker types spelled out, left as given
+    fill_tracker_types(config, source)
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
@@ -103,6 +107,34 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
             raise InputError(source, f"overview.{i}.step: {entry['dataset']} has no step {entry['step']}")
 
 
+def fill_tracker_types(config: dict[str, Any], source: str = "config") -> None:
+    """Spell out, in place, the ``type`` of each tracker entry that leaves it out.
+
+    An entry named after a built-in type (``trackers: {overlap: {}}``) is of that type;
+    any other entry must say its type, so that a typo'd name never runs, silently, a
+    tracker of some default type.
+
+    Raises
+    ------
+    InputError
+        ``"<source>: trackers.<name>: no type, ..."`` for an entry without ``type``
+        whose name is not a built-in type.
+    """
+    entries = config.get("trackers")
+    if not isinstance(entries, dict):
+        return  # the schema names that fault
+    for name, entry in entries.items():
+        if not isinstance(entry, dict) or "type" in entry:
+            continue
+        if name not in trackers.TRACKER_TYPES:
+            raise InputError(
+                source,
+                f"trackers.{name}: no type, and {name!r} is not a built-in type; give type: "
+                f"{', '.join(trackers.TRACKER_TYPES)} or module:Class",
+            )
+        entry["type"] = name
+
+
 #: Keys only a masks-only dataset (``annotated: false``) may have, and only an annotated one.
 MASKS_ONLY_KEYS = ("masks", "track", "calibration_from")
 ANNOTATED_KEYS = ("calibration", "evaluation", "steps")
@@ -145,8 +177,10 @@ def _check_previous_run(config: dict[str, Any], name: str, source: str) -> None:
         raise InputError(source, f"{key}.run: no results/ folder in {Path(results).parent}")
     export = config["export"]
     tracker = config["trackers"].get(export["tracker"], {})
-    needed = [f"{results}/trackers/{dataset}/{export['tracker']}/params.json",
-              f"{results}/temperature/{dataset}/step{export.get('step', 1)}/{export['tracker']}/{export['method']}.json"]
+    needed = [
+        f"{results}/trackers/{dataset}/{export['tracker']}/params.json",
+        f"{results}/temperature/{dataset}/step{export.get('step', 1)}/{export['tracker']}/{export['method']}.json",
+    ]
     if "model" in tracker:
         needed.append(f"{results}/models/{dataset}/{tracker['model']}")
     for path in needed:

@@ -23,8 +23,8 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ __all__ = [
     "write_man_track",
     "find_frames",
     "find_label_images",
+    "ignored_files",
     "read_frame",
     "read_masks",
     "read_detections",
@@ -70,6 +71,9 @@ DETECTION_COLUMNS = [
 ]
 MAN_TRACK = "man_track.txt"
 _FRAME_RE = re.compile(r"^man_track(\d+)\.tiff?$", re.IGNORECASE)
+#: The CTC names of label images (TRA and SEG folders) and of raw frames.
+_CTC_MASK_RE = re.compile(r"^man_(?:track|seg)(\d+)\.tiff?$", re.IGNORECASE)
+IMAGE_RE = re.compile(r"^t(\d+)\.tiff?$", re.IGNORECASE)
 _INT_RE = re.compile(r"[0-9]+")  # fullmatch: non-negative ASCII decimal, no sign
 _TIFF_RE = re.compile(r"\.tiff?$", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"(\d+)\D*$")  # the last number in a file stem is its frame
@@ -324,7 +328,9 @@ def find_label_images(location: StrPath) -> dict[int, Path]:
     For sequences that come with label masks only (no ``man_track.txt``): a CTC
     ``TRA`` or ``SEG`` folder, a segmentation tool's output folder, or a pattern
     such as ``01_GT/SEG/man_seg*.tif``. The frame number is the last number in a
-    file's stem (``man_track007.tif`` -> 7, ``img_t0012_masks.tif`` -> 12).
+    file's stem (``man_track007.tif`` -> 7, ``img_t0012_masks.tif`` -> 12). Where
+    some files have CTC names (``man_track<digits>.tif``, ``man_seg<digits>.tif``),
+    only those are read: the others are strays (a ``man_track_old.tif``), left out.
 
     Parameters
     ----------
@@ -353,6 +359,10 @@ def find_label_images(location: StrPath) -> dict[int, Path]:
         raise InputError(text, "no such folder (expected a folder of label TIFFs or a glob pattern)")
     if not files:
         raise InputError(text, "no label images (*.tif, *.tiff) found")
+    if any(_CTC_MASK_RE.match(f.name) for f in files):
+        # a CTC folder: its naming says which files are frames; others (a stray
+        # man_track_old.tif) are left out, and counted by ignored_files
+        files = [f for f in files if _CTC_MASK_RE.match(f.name)]
     frames: dict[int, Path] = {}
     for f in files:
         m = _NUMBER_RE.search(_TIFF_RE.sub("", f.name))
@@ -365,6 +375,36 @@ def find_label_images(location: StrPath) -> dict[int, Path]:
             )
         frames[t] = f
     return dict(sorted(frames.items()))
+
+
+def ignored_files(folder: StrPath | None, kind: str) -> list[str]:
+    """Names of the files in a CTC folder that its naming leaves out.
+
+    Parameters
+    ----------
+    folder
+        A ``<seq>_GT/TRA`` folder (``kind="masks"``): frames are
+        ``man_track<digits>.tif``, besides ``man_track.txt``; or a raw ``<seq>``
+        folder (``kind="images"``): frames are ``t<digits>.tif``. Names match in
+        any case. ``None`` or a missing folder holds nothing.
+
+    Returns
+    -------
+    list[str]
+        Sorted; hidden files (``.DS_Store``) and sub-folders are not counted.
+    """
+    if folder is None or not Path(folder).is_dir():
+        return []
+    if kind == "masks":
+        def read(name: str) -> bool:
+            return bool(_FRAME_RE.match(name)) or name == MAN_TRACK
+    elif kind == "images":
+        def read(name: str) -> bool:
+            return bool(IMAGE_RE.match(name))
+    else:
+        raise ValueError(f"kind must be 'masks' or 'images', got {kind!r}")
+    return sorted(e.name for e in Path(folder).iterdir()
+                  if e.is_file() and not e.name.startswith(".") and not read(e.name))
 
 
 def read_frame(path: StrPath) -> np.ndarray:

@@ -436,5 +436,5 @@ def read_netcdf(path: StrPath, variables: Sequence[str] | None = None) -> Any:
     except Exception as exc:  # TypeError/ValueError/OSError from scipy's reader
         raise _unreadable(path, exc) from None
     ds.attrs.pop(PROVENANCE_KEY, None)
-    _missing_columns(path, list(ds.variables), variables, "variable")
+    _missing_columns(path, [str(v) for v in ds.variables], variables, "variable")
     return ds

@@ -3,7 +3,6 @@ images read from disk only when a tracker asks (:class:`uqtrack.trackers.Frame`)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,16 +14,15 @@ from uqtrack import ctc
 from uqtrack.errors import InputError
 from uqtrack.trackers import Frame
 
-_IMAGE_RE = re.compile(r"^t(\d+)\.tiff?$")
-
 
 def find_images(folder: str | Path | None) -> dict[int, Path]:
-    """Raw images ``t<digits>.tif`` of a CTC sequence folder; empty if there is none."""
+    """Raw images ``t<digits>.tif`` (any case) of a CTC sequence folder; empty if there is
+    none. Other files are left out (:func:`uqtrack.ctc.ignored_files` counts them)."""
     if folder is None or not Path(folder).is_dir():
         return {}
     found = {}
     for entry in sorted(Path(folder).iterdir()):
-        m = _IMAGE_RE.match(entry.name)
+        m = ctc.IMAGE_RE.match(entry.name)
         if m:
             found[int(m.group(1))] = entry
     return found

@@ -8,13 +8,15 @@ track alive (and detected) at ``t``; ``j`` has no mother if there is none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 NO_MOTHER = 0  # CTC labels are positive, so 0 can stand for "appears"
 
 
-def frame_pairs(frames: np.ndarray, step: int) -> list[tuple[int, int]]:
+def frame_pairs(frames: Iterable[int] | np.ndarray, step: int) -> list[tuple[int, int]]:
     """Consecutive pairs of the frames kept when subsampling by ``step``.
 
     Parameters

@@ -74,10 +74,10 @@ def link_sequence(
     started = time.perf_counter()
     previous = None  # (t2, frame, features) of the last pair: chained pairs share a frame
     for n, (t, t2) in enumerate(pairs, start=1):
-        reuse = previous is not None and previous[0] == t
-        mothers, daughters = previous[1] if reuse else frame(int(t)), frame(int(t2))
+        reuse = previous if previous is not None and previous[0] == t else None
+        mothers, daughters = reuse[1] if reuse else frame(int(t)), frame(int(t2))
         tic = time.perf_counter()  # the tracker's own work counts: a model's costs are not free
-        fm = previous[2] if reuse else tracker.features(mothers)
+        fm = reuse[2] if reuse else tracker.features(mothers)
         fd = tracker.features(daughters)
         previous = (t2, daughters, fd)
         edges = tracker.candidates(fm, fd)

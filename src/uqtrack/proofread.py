@@ -190,7 +190,8 @@ def check_markdown(table: pd.DataFrame, ctx: dict, fitted_here: str) -> str:
         f" ({LEVEL:.0%} range {int(every['expected_lo'])}-{int(every['expected_hi'])}: the true count is {verdict}),"
         f" the raw ones {every['expected_errors_raw']:.1f}.",
         "",
-        "| links checked | number | expected errors (+TS) | 95 % range | expected (raw) | true errors | share of all true errors |",
+        "| links checked | number | expected errors (+TS) | 95 % range | expected (raw) | true errors "
+        "| share of all true errors |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():

@@ -5,7 +5,8 @@ numbers it affects."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -17,6 +18,8 @@ __all__ = ["markdown"]
 
 #: Rare features listed per sequence before "... and k more".
 SHOWN = 10
+#: Where a sequence's ignored files lie (keys of ``ignored_files`` in its lineage.json).
+IGNORED_WHERE = {"masks": "TRA folder, not man_track<digits>.tif", "images": "raw images, not t<digits>.tif"}
 #: Fewer judged links than this in a grid cell are flagged: with 15 ECE bins, a
 #: bin then holds one or two links and the ECE is mostly sampling noise.
 LITTLE = 20
@@ -24,8 +27,9 @@ LITTLE = 20
 
 def _sequence_rows(stats: Mapping[str, Mapping[str, Any]]) -> list[str]:
     rows = ["| sequence | frames | cells per frame (mean, max) | tracks | divisions | empty frames "
-            "| missing frame numbers | tracks with gaps | abrupt cell-count changes | frame sizes |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| missing frame numbers | tracks with gaps | abrupt cell-count changes | frame sizes "
+            "| ignored files |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in stats.items():
         q = s.get("data_quality", {})
         sizes = q.get("frame_sizes")
@@ -35,7 +39,8 @@ def _sequence_rows(stats: Mapping[str, Mapping[str, Any]]) -> list[str]:
             f"| {s['n_divisions']} | {frame_ranges(s.get('empty_frames', [])) or 0} "
             f"| {frame_ranges(s.get('missing_frame_numbers', [])) or 0} | {len(q.get('gaps', []))} "
             f"| {len(q.get('cell_count_jumps', []))} "
-            f"| {'; '.join(f'{k}: frames {frame_ranges(v)}' for k, v in sizes.items()) if sizes else 'one'} |"
+            f"| {'; '.join(f'{k}: frames {frame_ranges(v)}' for k, v in sizes.items()) if sizes else 'one'} "
+            f"| {sum(map(len, s.get('ignored_files', {}).values()))} |"
         )
     return rows
 
@@ -47,6 +52,8 @@ def _features(stats: Mapping[str, Mapping[str, Any]]) -> list[str]:
         found = [f"track {g['label']} missing from frames {frame_ranges(g['frames'])}" for g in q.get("gaps", [])]
         found += [f"frames {j['frames'][0]}->{j['frames'][1]}: {j['cells'][0]}->{j['cells'][1]} cells"
                   for j in q.get("cell_count_jumps", [])]
+        found += [f"ignored file {f} ({IGNORED_WHERE[kind]})"
+                  for kind, names in s.get("ignored_files", {}).items() for f in names]
         if found:
             more = f"; ... and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
             lines.append(f"- {name}: {'; '.join(found[:SHOWN])}{more}")
@@ -98,7 +105,8 @@ def markdown(stats: Mapping[str, Mapping[str, Any]], summary: xr.Dataset) -> str
     ----------
     stats
         Per ``"<dataset>/<seq>"``, the checks of :func:`uqtrack.ctc.validate` (the
-        lineage rule's ``lineage.json``).
+        lineage rule's ``lineage.json``), with ``ignored_files``: ``{"masks": [...],
+        "images": [...]}``, the names :func:`uqtrack.ctc.ignored_files` left out.
     summary
         The run's ``summary.nc``.
 
@@ -106,7 +114,8 @@ def markdown(stats: Mapping[str, Mapping[str, Any]], summary: xr.Dataset) -> str
     -------
     str
         Markdown: a table of the sequences, their rare features with the frames
-        concerned, and the grid cells with little or nothing to judge.
+        concerned (and the files their folders held besides the frames), and the
+        grid cells with little or nothing to judge.
     """
     out = ["# Data quality", "",
            "What the annotated sequences hold that is legal but rare (each also printed as one "
@@ -116,7 +125,7 @@ def markdown(stats: Mapping[str, Mapping[str, Any]], summary: xr.Dataset) -> str
     out += _sequence_rows(stats)
     features = _features(stats)
     out += ["", "## Rare features, with their frames", ""]
-    out += features or ["None: no track has gaps and no cell count changes abruptly."]
+    out += features or ["None: no track has gaps, no cell count changes abruptly, and no file was ignored."]
     rows, cells, separable = _cell_rows(summary)
     out += ["", "## Grid cells", ""]
     if rows:

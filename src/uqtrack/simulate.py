@@ -339,9 +339,9 @@ def _entries(p: dict[str, Any], rng: np.random.Generator, cells: _Cells) -> _Cel
         side = int(rng.integers(4))
         along = rng.uniform(0, (w - 1) if side < 2 else (h - 1))
         inset = rng.uniform(0, 0.5) * r[0]  # centre just inside: the cell is cut by the border
-        pos = {0: (inset, along), 1: (h - 1 - inset, along),
-               2: (along, inset), 3: (along, w - 1 - inset)}[side]
-        pos = np.array([pos], float)
+        spot = {0: (inset, along), 1: (h - 1 - inset, along),
+                2: (along, inset), 3: (along, w - 1 - inset)}[side]
+        pos = np.array([spot], float)
         others = cells.extend(new)
         bright = _draw_brightness(p, rng, 1)
         if len(others) and np.min(np.hypot(*(others.pos - pos).T) - others.rad) < r[0]:

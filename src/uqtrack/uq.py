@@ -64,7 +64,7 @@ class PairProbabilities:
         return np.exp(self.log_p_none)
 
     @classmethod
-    def from_frequencies(cls, p_edge, p_none, pred_edge, pred_none) -> "PairProbabilities":
+    def from_frequencies(cls, p_edge, p_none, pred_edge, pred_none) -> PairProbabilities:
         with np.errstate(divide="ignore"):
             return cls(np.log(p_edge), np.log(p_none), pred_edge, pred_none)
 
@@ -98,7 +98,7 @@ class Pair:
     def n_daughters(self) -> int:
         return self.problem.n_daughters
 
-    def with_rng(self, rng: np.random.Generator) -> "Pair":
+    def with_rng(self, rng: np.random.Generator) -> Pair:
         """The same pair with another generator (each method draws from its own)."""
         return replace(self, rng=rng)
 

@@ -12,6 +12,9 @@ try:
     cfg.check(
         config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", _source
     )
+    # an entry named after a built-in type may leave out `type` (fill it before the
+    # schema's defaults, which depend on the type, are filled in)
+    cfg.fill_tracker_types(config, _source)
 except InputError as err:
     sys.exit(f"uqtrack: config error: {err}")
 validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
@@ -131,10 +134,10 @@ def fitted_tracker(wildcards):
 
 
 def tracker_config(name, dataset=None, results="results"):
-    """A tracker's config entry with its type spelled out and, for a dataset, its
+    """A tracker's config entry (its type spelled out by the config check) and, for a dataset, its
     model (a `models:` name) resolved to that dataset's model folder (in `results`,
     this run's or a previous run's)."""
-    entry = {"type": "distance", **config["trackers"][name]}
+    entry = dict(config["trackers"][name])
     if dataset is not None and "model" in entry:
         entry["model"] = f"{results}/models/{dataset}/{entry['model']}"
     return entry

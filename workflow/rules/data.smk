@@ -77,6 +77,7 @@ rule lineage:
         runtime=10,
     params:
         tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
+        images=lambda wc: sequence_data(wc.dataset, wc.seq)["images"],
     script:
         "../scripts/lineage.py"
 

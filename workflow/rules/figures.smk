@@ -44,9 +44,7 @@ rule claims:
         context={
             "temperature fitted on": config["ts_fit"],
             "bootstrap replicates": config["bootstrap"],
-            "trackers": ", ".join(
-                f"{n} ({t})" for n, t in TRACKER_TYPES.items()
-            ),
+            "trackers": ", ".join(f"{n} ({t})" for n, t in TRACKER_TYPES.items()),
         },
     script:
         "../scripts/claims.py"

@@ -19,7 +19,7 @@ rule model:
     log:
         "logs/model/{dataset}/{model}.log",
     conda:
-        "../../envs/uqtrack.yaml"
+        "../../envs/transformer.yaml"
     threads: 1  # fixed: torch's result depends on its thread count
     resources:
         mem_mb=4000,
@@ -49,7 +49,7 @@ rule fit:
     log:
         "logs/fit/{dataset}/{tracker}.log",
     conda:
-        "../../envs/uqtrack.yaml"
+        "../../envs/transformer.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -86,7 +86,7 @@ rule edges:
     log:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}.log",
     conda:
-        "../../envs/uqtrack.yaml"
+        "../../envs/transformer.yaml"
     threads: 1
     resources:
         mem_mb=4000,

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+
 from uqtrack import splits
 from uqtrack import calibration
 from uqtrack.files import read_parquet, write_json

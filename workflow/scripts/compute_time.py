@@ -1,7 +1,7 @@
 """Compute time per frame pair of each method (paper Fig. 7)."""
 
-from uqtrack.files import read_tsv
 from uqtrack import plots
+from uqtrack.files import read_tsv
 from uqtrack.scripting import run_rule
 
 

@@ -5,6 +5,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
 from uqtrack import splits
 from uqtrack.calibration import STATUSES
 from uqtrack.evaluation import evaluate

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from uqtrack.files import read_netcdf
 from uqtrack import plots
+from uqtrack.files import read_netcdf
 from uqtrack.scripting import run_rule
 
 

@@ -1,6 +1,6 @@
 """Read one sequence's man_track.txt and check it against its masks."""
 
-from uqtrack.ctc import MAN_TRACK, quality_warnings, read_man_track, validate
+from uqtrack.ctc import MAN_TRACK, ignored_files, quality_warnings, read_man_track, validate
 from uqtrack.files import read_parquet, write_json, write_parquet
 from uqtrack.scripting import log, run_rule
 
@@ -12,7 +12,16 @@ def main(sm):
                       allow_mixed_frame_sizes=dataset.get("allow_mixed_frame_sizes", False))
     for line in quality_warnings(counts, sm.params.tra):  # legal but rare: say so once
         log.warning("%s", line)
-    log.info("%s: %s", sm.params.tra, {k: v for k, v in counts.items() if k not in ("empty_frames", "data_quality")})
+    # files the CTC naming leaves out of the sequence (a man_track_old.tif): counted, not read
+    counts["ignored_files"] = {"masks": ignored_files(sm.params.tra, "masks"),
+                               "images": ignored_files(sm.params.images, "images")}
+    for kind, folder, naming in (("masks", sm.params.tra, "man_track<digits>.tif"),
+                                 ("images", sm.params.images, "t<digits>.tif")):
+        if names := counts["ignored_files"][kind]:
+            log.warning("%s: %d file(s) ignored, not named %s: %s", folder, len(names), naming,
+                        ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
+    shown = {k: v for k, v in counts.items() if k not in ("empty_frames", "data_quality", "ignored_files")}
+    log.info("%s: %s", sm.params.tra, shown)
     write_parquet(tracks, sm.output.tracks)
     write_json(counts, sm.output.stats)
 

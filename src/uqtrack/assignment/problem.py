@@ -200,7 +200,11 @@ def _check_k(k: int) -> None:
         raise ValueError(f"k must be a positive integer, got {k!r}")
 
 
-def _args(problem: Problem) -> tuple:
+#: ``(n_mothers, n_daughters, edges, costs, appear, disappear, max_daughters)``
+Args = tuple[int, int, np.ndarray, np.ndarray, float, float, int]
+
+
+def _args(problem: Problem) -> Args:
     """``(n_mothers, n_daughters, edges, costs, appear, disappear, max_daughters)``.
 
     The plain-argument form the solvers take, which spares sub-problems the

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import Any
 
 import numpy as np
 
 from uqtrack.assignment.bounds import _Bounds
 from uqtrack.assignment.milp import _nogood_top_k
+from uqtrack.assignment.problem import Args
 
 #: Default search budget (branch-and-bound nodes) within which a component's
 #: top-k is found by exact enumeration instead of HiGHS. One PuLP model costs
@@ -25,7 +27,7 @@ ENUMERATE_BELOW = 20_000
 _MAX_DEPTH = 400
 
 
-def _local_cost(args: tuple, choice: np.ndarray) -> float:
+def _local_cost(args: Args, choice: np.ndarray) -> float:
     """:func:`~uqtrack.assignment.solution_cost` of a sub-problem given as plain arguments."""
     n_m, n_d, edges, costs, wa, wd, _ = args
     picked = choice[choice >= 0]
@@ -48,7 +50,7 @@ def _bnb_top_k(
     limit: float,
     tol: float,
     budget: int,
-    state: dict[str, int],
+    state: dict[str, Any],
 ) -> list[tuple[float, tuple[int, ...]]]:
     """Exact top-k of one component by depth-first branch and bound.
 
@@ -103,7 +105,7 @@ def _bnb_top_k(
 def _deepening(
     n_mothers: int,
     options: list[list[tuple[float, int, int, float]]],
-    args: tuple,
+    args: Args,
     k: int,
     map_cost: float,
     limit: float,
@@ -140,7 +142,7 @@ def _deepening(
 
 
 def _solve_component(
-    args: tuple,
+    args: Args,
     k: int,
     bounds: _Bounds | None,
     map_local: np.ndarray | None,
@@ -159,10 +161,10 @@ def _solve_component(
         if rc_local is None:  # no bounds: plain enumeration within the budget
             rc_local, rc_appear_local = np.zeros(len(edges)), np.zeros(n_d)
             map_cost, limit, tol = 0.0, math.inf, 0.0
-        else:
-            map_cost, tol = _local_cost(args, map_local), bounds.tol
+        else:  # bounds, map_local and rc_appear_local come with rc_local (mypy cannot tell)
+            map_cost, tol = _local_cost(args, map_local), bounds.tol  # type: ignore[arg-type, union-attr]
         options: list[list[tuple[float, int, int, float]]] = [
-            [(float(rc_appear_local[j]), -1, -1, wa)] for j in range(n_d)
+            [(float(rc_appear_local[j]), -1, -1, wa)] for j in range(n_d)  # type: ignore[index]
         ]
         for e, ((i, j), w, r) in enumerate(
             zip(edges.tolist(), costs.tolist(), rc_local.tolist())

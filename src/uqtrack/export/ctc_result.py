@@ -78,7 +78,7 @@ def write_ctc_result(
 
 
 def _relabel(img: np.ndarray, cells: pd.DataFrame | None, dtype: type, path: Path) -> np.ndarray:
-    out = np.zeros(img.shape, dtype=dtype)
+    out: np.ndarray = np.zeros(img.shape, dtype=dtype)
     nz = img != 0
     if not nz.any():
         return out

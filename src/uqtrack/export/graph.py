@@ -48,10 +48,10 @@ def write_geff(path: str | Path, cells: pd.DataFrame, links: pd.DataFrame, extra
         raise ValueError("a link names a cell that is not among the exported cells")
     edges = np.column_stack([source.to_numpy(np.uint64), target.to_numpy(np.uint64)]).reshape(-1, 2)
     columns = {"t": "k"}  # the node's time is its frame in the exported masks
-    node_props = {
+    node_props: dict[str, Any] = {  # geff's PropDictNpArray: values and missing
         name: {"values": cells[columns.get(name, name)].to_numpy(), "missing": None} for name in NODE_PROPS
     }
-    edge_props = {name: {"values": links[name].to_numpy(), "missing": None} for name in EDGE_PROPS}
+    edge_props: dict[str, Any] = {name: {"values": links[name].to_numpy(), "missing": None} for name in EDGE_PROPS}
     metadata = GeffMetadata(
         directed=True,
         node_props_metadata={},  # filled in by write_arrays from the arrays

@@ -140,7 +140,7 @@ def temperature_vs_msd(summary: xr.Dataset, tracker_types: Mapping[str, str]) ->
     colours = dict(zip(dict.fromkeys(df["dataset"]), sns.color_palette("colorblind", df["dataset"].nunique())))
     for ax, uq in zip(axes, methods):
         sub = df[df["uq"] == uq]
-        for (dataset, tracker), g in sub.groupby(["dataset", "tracker"], sort=False):
+        for (dataset, _tracker), g in sub.groupby(["dataset", "tracker"], sort=False):
             g = g.sort_values("step")
             ax.plot(g["msd"], g["temperature"], "o-", color=colours[dataset], ms=3, lw=1, label=dataset)
             for row in g.itertuples():

@@ -96,7 +96,7 @@ def check_entry(entry: Mapping[str, Any]) -> None:
     The schema checks the built-in types' keys; this also covers ``module:Class``
     types: the class must import, be a :class:`Tracker`, and know every key.
     """
-    cls = tracker_class(entry.get("type", "distance"))
+    cls = tracker_class(entry["type"])
     known = {f.name for f in dataclasses.fields(cls)} - {"step_scale"}
     unknown = sorted(set(type_params(entry)) - known - set(COMMON_KEYS))
     if unknown:
@@ -124,7 +124,7 @@ def make_tracker(entry: Mapping[str, Any], params: Mapping[str, Any], step: int)
         Subsampling step: prices appearance and disappearance, scales the
         perturbation (module docstring).
     """
-    cls = tracker_class(entry.get("type", "distance"))
+    cls = tracker_class(entry["type"])
     scaling = entry.get("step_scaling") or cls.default_step_scaling
     if scaling not in ("linear", "none"):
         raise ValueError(f"step_scaling must be 'linear' or 'none', got {scaling!r}")

@@ -66,6 +66,7 @@ def activity(mothers: Cells, daughters: Cells, source: str) -> np.ndarray:
                     "(activity_source: image, or auto fitted on a calibration split that has them); "
                     "set activity_source: masks",
                 )
+        assert daughters.image is not None and mothers.image is not None  # checked above
         y, x = px.y[inside], px.x[inside]
         change = np.abs(daughters.image[y, x] - mothers.image[y, x])
         total = np.bincount(px.cell[inside], weights=change, minlength=px.n)
@@ -287,6 +288,7 @@ def fit_activity_model(
         fitted = fit_motion(moves, above / scale, sigma=sigma, alpha=alpha)
         if best is None or fitted[2] < best[2]:
             best = (*fitted, float(floor), scale)
+    assert best is not None  # floors is never empty
     s, al, _, floor, scale = best
     return {"sigma": s, "alpha": al, "activity_floor": floor, "activity_scale": scale}
 

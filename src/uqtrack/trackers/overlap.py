@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from uqtrack.trackers.base import Frame, Tracker, nearest_candidates
 from uqtrack.trackers.masks import Bands, PixelSets, border_bands, intersections, row_image
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ class OverlapTracker(Tracker):
         return Outlines(frame.centroids(), row_image(frame), self.moved_radius)
 
     def candidates(self, mothers: Outlines, daughters: Outlines) -> np.ndarray:
-        overlapping = intersections(mothers.inside, daughters.inside).tocoo()
+        # without edges, intersections gives the sparse matrix of all pairs
+        overlapping = cast("sp.csr_matrix", intersections(mothers.inside, daughters.inside)).tocoo()
         near = np.empty((0, 2), dtype=np.int64)
         if self.max_candidates > 0:
             near = nearest_candidates(
@@ -121,7 +126,7 @@ class OverlapTracker(Tracker):
         moved = [
             f.bands.moved(rng.uniform(-r, r, len(f))) for f in (mothers, daughters)
         ]
-        return self.kappa * (1.0 - diou(*moved, edges))
+        return self.kappa * (1.0 - diou(moved[0], moved[1], edges))
 
 
 def diou(a: PixelSets, b: PixelSets, edges: np.ndarray) -> np.ndarray:

@@ -45,7 +45,8 @@ def main() -> None:
     total = table["job_seconds"].sum()
     table["share"] = (table["job_seconds"] / total).map("{:.1%}".format)
     print(table.round(1).to_markdown())
-    print(f"\nall rules: {len(df)} jobs, {total:.0f} job-seconds, peak memory of any job {df['max_rss_mb'].max():.0f} MB")
+    peak = df["max_rss_mb"].max()
+    print(f"\nall rules: {len(df)} jobs, {total:.0f} job-seconds, peak memory of any job {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def method_table(summary: xr.Dataset, tracker_type: str, min_wrong: int) -> str:
     names = [t for t, k in tracker_types(summary).items() if k == tracker_type]
     s = summary.sel(tracker=names)
     n_wrong = s["n_wrong"]
-    rows = ["| method | variant | cells | expected/true in [0.8, 1.25] | ECE <= 0.05 | least confident 20 % hold >= 50 % of errors | median expected/true | median ECE |",
+    rows = ["| method | variant | cells | expected/true in [0.8, 1.25] | ECE <= 0.05"
+            " | least confident 20 % hold >= 50 % of errors | median expected/true | median ECE |",
             "|---|---|---|---|---|---|---|---|"]
     for uq in s["uq"].values:
         for ts in ("raw", "ts"):

@@ -63,14 +63,15 @@ def test_floor_fit_maximises_the_penalised_likelihood():
     logits = rng.normal(0, 2, (n, 4))
     logp = (logits - np.log(np.exp(logits).sum(1, keepdims=True))).ravel()
     groups = np.repeat(np.arange(n), 4)
-    true_class = np.array([rng.choice(4, p=np.exp(0.6 * l) / np.exp(0.6 * l).sum()) for l in logits])
+    true_class = np.array([rng.choice(4, p=np.exp(0.6 * z) / np.exp(0.6 * z).sum()) for z in logits])
     true_class[:20] = np.argmin(logits[:20], axis=1)  # a few confident errors
     true = np.zeros(4 * n, bool)
     true[np.arange(n) * 4 + true_class] = True
     f = fit_floor(logp, groups, true)
 
     def objective(tau, eps):
-        return -np.log(calibrated(logp, groups, tau, eps)[true]).sum() + np.log(tau) ** 2 / (2 * calibration.PRIOR_SD**2)
+        prior = np.log(tau) ** 2 / (2 * calibration.PRIOR_SD**2)
+        return -np.log(calibrated(logp, groups, tau, eps)[true]).sum() + prior
 
     best = objective(f.tau, f.eps)
     for tau in np.exp(np.linspace(np.log(0.05), np.log(20), 60)):

@@ -158,7 +158,7 @@ def evaluate(
             replicates[variant].append(_statistics(conf, correct, unc_p, unc_h, w))
 
     per_variant: dict[str, list] = {}
-    for variant, (conf, entropy, unc_p, unc_h) in confidences.items():
+    for variant, (conf, _, unc_p, unc_h) in confidences.items():
         rel = metrics.reliability(conf, correct)
         values: dict = _statistics(conf, correct, unc_p, unc_h)
         alpha = (1 - CONFIDENCE_LEVEL) / 2

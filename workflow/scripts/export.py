@@ -25,7 +25,8 @@ def main(sm):
 
     extra = {
         "dataset": wc.dataset, "seq": wc.seq, "tracker": export["tracker"], "method": export["method"],
-        "step": export["step"], "tau": fit["tau"], "eps": fit.get("eps", 0.0), "tau_status": fit["status"], "tau_from": sm.params.tau_from,
+        "step": export["step"], "tau": fit["tau"], "eps": fit.get("eps", 0.0), "tau_status": fit["status"],
+        "tau_from": sm.params.tau_from,
         "first_frame": frames[0], "frame_of_t": f"frame = {frames[0]} + t * {export['step']}",
     }
     with atomic_dir(sm.output.ctc) as tmp:

@@ -388,3 +388,17 @@ def test_markdown_states_every_definition_and_verdict():
     assert text.count("**holds**") == (table["verdict"] == claims.HOLDS).sum()
     assert f"**{claims.NOT_MEASURED}**" in text and f"1 {claims.NOT_MEASURED}" in text
     assert "mean ± standard error" in text
+
+
+def test_checks_on_a_grid_with_sm_and_as_only():
+    only_ts = {(m, "raw"): (0.0, 0.0) for m in METHODS} | {(m, "ts"): (0.04, 0.0) for m in METHODS}
+    s, b = _summary(_ece([0.1] * 4, [0.05] * 4), trackers=("overlap", "transformer"), improvement=only_ts)
+    s, b = s.sel(uq=["sm", "as"]), b.sel(uq=["sm", "as"])
+    t = claims.check(s, b, ALL_TYPES)
+    c8 = _verdict(t, "C8", tracker="overlap")
+    assert c8["verdict"] == claims.HOLDS and c8["scope"] == "sm; overlap type"
+    assert _verdict(t, "C1x")["scope"] == "sm"
+    c7 = _verdict(t, "C7")
+    assert c7["verdict"] == claims.UNDECIDED and "all four" in c7["detail"]
+    c6 = _verdict(t, "C6", tracker="overlap")
+    assert c6["verdict"] == claims.UNDECIDED and "fpa not run" in c6["detail"]

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from uqtrack import calibration, config as cfg, metrics, splits
+from uqtrack import calibration, metrics, splits
+from uqtrack import config as cfg
 from uqtrack.files import read_parquet
 from uqtrack.tables import daughter_groups, join_truth, judged_rows
 

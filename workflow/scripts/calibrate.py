@@ -4,8 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from uqtrack import splits
-from uqtrack import calibration
+from uqtrack import calibration, splits
 from uqtrack.files import read_parquet, write_json
 from uqtrack.lineage import mean_squared_displacement
 from uqtrack.scripting import log, run_rule

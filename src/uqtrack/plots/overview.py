@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from skimage.segmentation import find_boundaries
 
-from uqtrack.calibration import calibrated as calibrate, scaled
+from uqtrack.calibration import calibrated as calibrate
+from uqtrack.calibration import scaled
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.plots.style import empty, theme
 from uqtrack.tables import daughter_groups

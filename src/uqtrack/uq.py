@@ -126,8 +126,11 @@ class Pair:
     def sampled(self) -> tuple[np.ndarray, np.ndarray | None]:
         """K perturbed draws of the tracker, edges fixed: ``(K, E)`` costs and, where
         the tracker has its own, ``(K, D)`` "no mother" log-probabilities (else None)."""
-        return self.tracker.sample_costs_batch(self.mothers, self.daughters, self.problem.edges,
-                                               self.rng, self.params.k)
+        edges, k = self.problem.edges, self.params.k
+        batch = getattr(self.tracker, "sample_costs_batch", None)  # duck-typed trackers lack it
+        if batch is not None:
+            return batch(self.mothers, self.daughters, edges, self.rng, k)
+        return Tracker.sample_costs_batch(self.tracker, self.mothers, self.daughters, edges, self.rng, k)
 
     def sampled_costs(self) -> list[np.ndarray]:
         """K perturbed cost draws of the tracker, edges fixed."""
@@ -135,7 +138,8 @@ class Pair:
 
     def log_p_unlinked(self) -> np.ndarray:
         """``log P_none_j``: the tracker's own, or ``-(w_a + w_d)`` for every daughter."""
-        own = self.tracker.none_log_prob(self.mothers, self.daughters)
+        hook = getattr(self.tracker, "none_log_prob", None)
+        own = None if hook is None else hook(self.mothers, self.daughters)
         if own is not None:
             return np.asarray(own, dtype=np.float64)
         return np.full(self.n_daughters, -(self.problem.appear_cost + self.problem.disappear_cost))

@@ -149,14 +149,12 @@ def pair_timing(data: Path, k: int, seed: int, repeats: int = 7) -> pd.DataFrame
             with seeded_torch(int(rng.integers(2**63))), mc_dropout(model.net, tracker.dropout), torch_threads(1):
                 log_probabilities(pair_logits(model.net, coords), coords, model.cutoff)
 
-    rows = []
-    for t in frames:
+    def timings(t: int) -> dict:
         mo, da = det[det["frame"] == t].sort_values("label"), det[det["frame"] == t + 1].sort_values("label")
         rng = np.random.default_rng(0)
         fm, fd = tracker.features(frame(t)), tracker.features(frame(t + 1))
-        edges = tracker.candidates(fm, fd)
-        pair = make_pair(tracker, fm, fd, edges, rng, MethodParams(k=k))
-        rows.append({
+        pair = make_pair(tracker, fm, fd, tracker.candidates(fm, fd), rng, MethodParams(k=k))
+        return {
             "t": t, "mothers": len(mo), "daughters": len(da),
             "deterministic_s": best(lambda: tf.associate(model, mo, da, log=True)),
             f"batched_{k}_s": best(lambda: tf.associate_draws(model, mo, da, k, tracker.dropout, rng)),
@@ -164,7 +162,9 @@ def pair_timing(data: Path, k: int, seed: int, repeats: int = 7) -> pd.DataFrame
                                                for _ in range(k)]),
             f"old_one_by_one_{k}_s": best(lambda: old_one_by_one(mo, da, rng)),
             "sm_map_s": best(lambda: softmax(pair)),
-        })
+        }
+
+    rows = [timings(t) for t in frames]
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), flush=True)
     return table

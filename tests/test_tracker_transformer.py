@@ -2,6 +2,7 @@
 MC dropout perturbs them reproducibly, every method runs on it."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from uqtrack.ctc import read_sequence
@@ -60,9 +61,7 @@ def test_every_method_runs_on_it(setup, method):
     assert out.log_p_edge.shape == (len(edges),) and np.isfinite(total).all()
 
 
-def _cells(points) -> "pd.DataFrame":
-    import pandas as pd
-
+def _cells(points) -> pd.DataFrame:
     return pd.DataFrame({"label": np.arange(1, len(points) + 1),
                          "y": [float(p[0]) for p in points], "x": [float(p[1]) for p in points]})
 
@@ -149,3 +148,23 @@ def test_one_deterministic_and_one_batched_pass_per_method(setup):
     finally:
         hook.remove()
     assert batches == [1, 4, 4] * len(pairs)
+
+
+def test_torch_threads_follow_the_job_and_are_restored(setup):
+    import torch
+
+    from uqtrack.trackers.transformer import set_torch_threads
+
+    tracker, frame, _ = setup
+    before = torch.get_num_threads()
+    out = {}
+    for threads in (1, 2):
+        set_torch_threads(threads)
+        try:
+            fm, fd = tracker.features(frame(0)), tracker.features(frame(1))
+            edges = tracker.candidates(fm, fd)
+            out[threads] = tracker.sample_costs_batch(fm, fd, edges, np.random.default_rng(1), 3)[0]
+        finally:
+            set_torch_threads(None)
+        assert torch.get_num_threads() == before
+    np.testing.assert_allclose(out[1], out[2], rtol=1e-5, atol=1e-5)

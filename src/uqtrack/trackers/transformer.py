@@ -39,6 +39,17 @@ from uqtrack.trackers.base import Frame, Tracker
 #: Costs of links whose MC-dropout probability underflows to 0 (a cost must be finite).
 MAX_COST = 700.0
 
+#: torch intra-op threads of the model's forward passes in this process. One by
+#: default: workflow jobs run side by side, and on frame pairs of a few hundred cells
+#: one thread is about as fast as two. The ``edges`` job sets it from its Snakemake
+#: ``threads:`` (:func:`set_torch_threads`).
+_THREADS = {"torch": 1}
+
+
+def set_torch_threads(threads: int | None) -> None:
+    """Set the torch threads of every transformer tracker's passes (None or < 1: 1)."""
+    _THREADS["torch"] = max(1, int(threads or 1))
+
 
 @dataclass
 class PairCells:
@@ -110,7 +121,7 @@ class TransformerTracker(Tracker):
             from uqtrack.transformer import associate
 
             daughters.cache[key] = associate(self.net, mothers.cells, daughters.cells, log=True,
-                                             **self._inputs(mothers, daughters))
+                                             threads=_THREADS["torch"], **self._inputs(mothers, daughters))
         return daughters.cache[key]
 
     def _draws(self, mothers: PairCells, daughters: PairCells, rng: np.random.Generator, k: int
@@ -118,7 +129,7 @@ class TransformerTracker(Tracker):
         from uqtrack.transformer import associate_draws
 
         return associate_draws(self.net, mothers.cells, daughters.cells, k, self.dropout, rng,
-                               **self._inputs(mothers, daughters))
+                               threads=_THREADS["torch"], **self._inputs(mothers, daughters))
 
     def candidates(self, mothers: PairCells, daughters: PairCells) -> np.ndarray:
         if len(mothers) == 0 or len(daughters) == 0:

@@ -2,12 +2,17 @@
 
     python benchmarks/transformer_bench.py [--data ../shared/data/ctc] [--iterations 1500]
         [--ecoli-iterations 1000] [--seed 0] [--features]
+    python benchmarks/transformer_bench.py --pair-timing [--data ../shared/data/ctc] [--k 10]
 
 Trains small models from scratch (one thread) and reports, per dataset and step,
 the argmax-mother accuracy (daughters with a true mother whose most probable mother
 is the true one) against the nearest centroid, the inference time per frame pair,
-and the spread of the true link's probability under MC dropout. See
-``benchmarks/README.md`` for the measured numbers.
+and the spread of the true link's probability under MC dropout. With ``--pair-timing``:
+the time per frame pair of Fluo-N2DL-HeLa 01 (one thread) of the deterministic pass,
+of K MC-dropout draws batched (one forward pass) and one by one (today's per-draw
+path and the former one, torch's own dropout in ``scaled_dot_product_attention``),
+and of the assignment work of ``sm`` (its MAP). See ``benchmarks/README.md`` for the
+measured numbers.
 """
 
 from __future__ import annotations
@@ -109,6 +114,62 @@ def run(name, train_seqs, test_seq, steps, iterations, seed, features="none", ra
     return table
 
 
+def pair_timing(data: Path, k: int, seed: int, repeats: int = 7) -> pd.DataFrame:
+    """Seconds per frame pair of the transformer tracker's parts on Fluo-N2DL-HeLa 01."""
+    from uqtrack.frames import frame_source
+    from uqtrack.trackers import make_tracker
+    from uqtrack.transformer.associate import log_probabilities, mc_dropout, pair_logits
+    from uqtrack.transformer.features import coordinates
+    from uqtrack.transformer.model import seeded_torch, torch_threads
+    from uqtrack.uq import MethodParams, make_pair, softmax
+
+    hela = data / "Fluo-N2DL-HeLa"
+    tracks, det, _ = read_sequence(hela, "01")
+    # the weights do not change the time: a few updates make a model of the default size
+    model = tf.train_model([tf.TrainingSequence(det[det["frame"] < 10], tracks)], seed=seed, iterations=5)
+    import tempfile
+    folder = Path(tempfile.mkdtemp()) / "model"
+    tf.save_model(model, folder)
+    tracker = make_tracker({"type": "transformer", "model": str(folder)}, {"model": str(folder)}, 1)
+    frame = frame_source(det, hela / "01_GT" / "TRA")
+    sizes = det.groupby("frame").size()
+    frames = [int(sizes.index[i]) for i in np.linspace(0, len(sizes) - 2, 4).astype(int)]
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            tic = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - tic)
+        return min(times)
+
+    def old_one_by_one(mo, da, rng):  # the former path: torch's dropout, one pass per draw
+        coords = (coordinates(mo), coordinates(da))
+        for _ in range(k):
+            with seeded_torch(int(rng.integers(2**63))), mc_dropout(model.net, tracker.dropout), torch_threads(1):
+                log_probabilities(pair_logits(model.net, coords), coords, model.cutoff)
+
+    def timings(t: int) -> dict:
+        mo, da = det[det["frame"] == t].sort_values("label"), det[det["frame"] == t + 1].sort_values("label")
+        rng = np.random.default_rng(0)
+        fm, fd = tracker.features(frame(t)), tracker.features(frame(t + 1))
+        pair = make_pair(tracker, fm, fd, tracker.candidates(fm, fd), rng, MethodParams(k=k))
+        return {
+            "t": t, "mothers": len(mo), "daughters": len(da),
+            "deterministic_s": best(lambda: tf.associate(model, mo, da, log=True)),
+            f"batched_{k}_s": best(lambda: tf.associate_draws(model, mo, da, k, tracker.dropout, rng)),
+            f"one_by_one_{k}_s": best(lambda: [tf.associate(model, mo, da, dropout=tracker.dropout, rng=rng)
+                                               for _ in range(k)]),
+            f"old_one_by_one_{k}_s": best(lambda: old_one_by_one(mo, da, rng)),
+            "sm_map_s": best(lambda: softmax(pair)),
+        }
+
+    rows = [timings(t) for t in frames]
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), flush=True)
+    return table
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ctc")
@@ -118,7 +179,13 @@ def main() -> None:
     ap.add_argument("--features", action="store_true",
                     help="also train centroids + region features (wrfeat) on the colony's frames 0-29")
     ap.add_argument("--only", choices=["sim+", "ecoli"], default=None)
+    ap.add_argument("--pair-timing", action="store_true",
+                    help="only time the parts of one frame pair (Fluo-N2DL-HeLa 01)")
+    ap.add_argument("--k", type=int, default=10, help="MC-dropout draws for --pair-timing")
     args = ap.parse_args()
+    if args.pair_timing:
+        pair_timing(args.data, args.k, args.seed)
+        return
     rates = (0.5, 0.25, 0.125)
     if args.only != "ecoli":
         simp = args.data / "Fluo-N2DH-SIM+"

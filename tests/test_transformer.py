@@ -232,6 +232,14 @@ def test_region_feature_models(sims, pair, tmp_path):
     masks, images = (test.mask(5), test.mask(6)), (test.image(5), test.image(6))
     p, p_none = tf.associate(model, mothers, daughters, masks=masks, images=images)
     np.testing.assert_allclose(p.sum(axis=0) + p_none, 1.0, atol=1e-12)
+    # region features computed once and passed give the same, with and without dropout
+    feats = (tf.region_features(mothers, *[x[0] for x in (masks, images)]),
+             tf.region_features(daughters, *[x[1] for x in (masks, images)]))
+    assert np.array_equal(tf.associate(model, mothers, daughters, features=feats)[0], p)
+    draws = tf.associate_draws(model, mothers, daughters, 3, 0.25, np.random.default_rng(2), features=feats)
+    again = tf.associate_draws(model, mothers, daughters, 3, 0.25, np.random.default_rng(2),
+                               masks=masks, images=images)
+    assert all(np.array_equal(a, b) for a, b in zip(draws, again, strict=True))
     with pytest.raises(ValueError, match="masks and images"):
         tf.associate(model, mothers, daughters)
     ghost = pd.concat([daughters, daughters.iloc[:1].assign(label=9999)])

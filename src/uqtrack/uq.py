@@ -23,6 +23,22 @@ mother left without daughters, that mother's disappearance ``w_d``, so
 the argmax of each daughter's class distribution wherever candidates do not compete
 (a mother's second daughter, after a division, only saves ``w_a``).
 
+A tracker that has its own "no mother" probability (:meth:`Tracker.none_log_prob`;
+the transformer's quiet softmax gives ``p_none_j``) gives it instead: ``sm`` reads
+``P_none_j = p_none_j``, and ``fp`` ``P_none_j = exp(mean_k log p_none_j^(k))`` over
+the same K draws whose costs it averages (:meth:`Tracker.sample_costs_batch`). Then
+on an isolated pair ``P_{i|j} = p_ij / (p_ij + p_none_j)``, the model's own
+posterior. The assignment (every MAP) still prices appearance and disappearance
+``w_a`` and ``w_d``.
+
+=========================  =================================  ====================================
+``P_none_j`` of            tracker without its own (default)  tracker with ``none_log_prob``
+=========================  =================================  ====================================
+sm                         exp(-(w_a + w_d))                  p_none_j of the deterministic pass
+fp                         exp(-(w_a + w_d))                  exp(mean_k log p_none_j^(k))
+fpa, as, asf               mass of j appearing                mass of j appearing
+=========================  =================================  ====================================
+
 Daughter-based mother classification (DBMC, Eq. 16-17) normalises over each
 daughter's classes: ``P_{i|j} = P_ij / (P_none_j + sum_k P_kj)`` (:func:`dbmc`).
 """
@@ -107,16 +123,25 @@ class Pair:
         problem = self.problem if costs is None else replace(self.problem, costs=costs)
         return assignment.solve_map(problem, self.params.map_solver, time_limit=self.params.time_limit).choice
 
+    def sampled(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """K perturbed draws of the tracker, edges fixed: ``(K, E)`` costs and, where
+        the tracker has its own, ``(K, D)`` "no mother" log-probabilities (else None)."""
+        edges, k = self.problem.edges, self.params.k
+        batch = getattr(self.tracker, "sample_costs_batch", None)  # duck-typed trackers lack it
+        if batch is not None:
+            return batch(self.mothers, self.daughters, edges, self.rng, k)
+        return Tracker.sample_costs_batch(self.tracker, self.mothers, self.daughters, edges, self.rng, k)
+
     def sampled_costs(self) -> list[np.ndarray]:
         """K perturbed cost draws of the tracker, edges fixed."""
-        edges = self.problem.edges
-        return [
-            self.tracker.sample_costs(self.mothers, self.daughters, edges, self.rng)
-            for _ in range(self.params.k)
-        ]
+        return list(self.sampled()[0])
 
     def log_p_unlinked(self) -> np.ndarray:
-        """``log P_none_j = -(w_a + w_d)`` for every daughter (module docstring)."""
+        """``log P_none_j``: the tracker's own, or ``-(w_a + w_d)`` for every daughter."""
+        hook = getattr(self.tracker, "none_log_prob", None)
+        own = None if hook is None else hook(self.mothers, self.daughters)
+        if own is not None:
+            return np.asarray(own, dtype=np.float64)
         return np.full(self.n_daughters, -(self.problem.appear_cost + self.problem.disappear_cost))
 
 
@@ -146,21 +171,30 @@ def solution_weights(costs: np.ndarray) -> np.ndarray:
 
 
 def softmax(pair: Pair) -> PairProbabilities:
-    """``sm``: ``P_ij = exp(-w_ij)``, ``P_none_j = exp(-(w_a + w_d))`` (paper Eq. 15)."""
+    """``sm``: ``P_ij = exp(-w_ij)``, ``P_none_j = exp(-(w_a + w_d))`` or the tracker's
+    own (paper Eq. 15; module docstring)."""
     choice = pair.solve_map()
     return PairProbabilities(-pair.problem.costs, pair.log_p_unlinked(), *_masks(choice, pair.n_edges))
 
 
 def feature_perturbation(pair: Pair) -> PairProbabilities:
-    """``fp``: softmax of the mean of K perturbed costs; judged: its MAP (Eq. 13)."""
-    w_mean = np.mean(pair.sampled_costs(), axis=0) if pair.n_edges else pair.problem.costs
+    """``fp``: softmax of the mean of K perturbed costs; judged: its MAP (Eq. 13).
+
+    A tracker's own "no mother" log-probability is averaged over the same draws.
+    """
+    if not pair.n_edges:
+        return PairProbabilities(-pair.problem.costs, pair.log_p_unlinked(),
+                                 *_masks(pair.solve_map(), pair.n_edges))
+    costs, log_none = pair.sampled()
+    w_mean = np.mean(costs, axis=0)
     choice = pair.solve_map(w_mean)
-    return PairProbabilities(-w_mean, pair.log_p_unlinked(), *_masks(choice, pair.n_edges))
+    log_none = pair.log_p_unlinked() if log_none is None else np.mean(log_none, axis=0)
+    return PairProbabilities(-w_mean, log_none, *_masks(choice, pair.n_edges))
 
 
 def perturbation_assignment(pair: Pair) -> PairProbabilities:
     """``fpa``: how often each edge is in the MAP of K perturbed costs (Eq. 12)."""
-    choices = [pair.solve_map(w_k) for w_k in pair.sampled_costs()]
+    choices = [pair.solve_map(w_k) for w_k in pair.sampled()[0]]
     k = pair.params.k
     counts_edge, counts_none = _marginals(choices, np.ones(k), pair.n_edges, pair.n_daughters)
     pred = pair.solve_map()

@@ -87,7 +87,7 @@ rule edges:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}.log",
     conda:
         "../../envs/transformer.yaml"
-    threads: 1
+    threads: 1  # also torch's threads for a transformer (Snakemake lowers it to --cores)
     resources:
         mem_mb=4000,
         runtime=120,

@@ -6,6 +6,7 @@ from uqtrack.lineage import frame_pairs, sequence_frames
 from uqtrack.linking import link_sequence
 from uqtrack.scripting import run_rule
 from uqtrack.trackers import make_tracker
+from uqtrack.trackers.transformer import set_torch_threads
 from uqtrack.uq import MethodParams
 
 
@@ -13,6 +14,7 @@ def main(sm):
     wc = sm.wildcards
     step = int(wc.step)
     tracker = make_tracker(sm.params.tracker, read_json(f"{sm.input.tracker}/params.json"), step)
+    set_torch_threads(sm.threads)  # a transformer's forward passes use the job's threads
     detections = read_parquet(sm.input.detections)
     results = link_sequence(
         frame=frame_source(detections, sm.params.data["masks"], sm.params.data["images"]),

@@ -11,7 +11,11 @@ A tracker turns the cells of two frames into an assignment problem. It
   (``disappear_cost``, w_d) for the frame interval at hand (set by
   :func:`uqtrack.trackers.make_tracker`, with ``step_scale``);
 - draws one perturbed set of costs for the perturbation methods ``fp`` and ``fpa``
-  (:meth:`Tracker.sample_costs`), on its own scale;
+  (:meth:`Tracker.sample_costs`), on its own scale, or K of them at once
+  (:meth:`Tracker.sample_costs_batch`: by default K calls of ``sample_costs``);
+- optionally gives its own probability that a daughter has no mother
+  (:meth:`Tracker.none_log_prob`, per draw from ``sample_costs_batch``), which
+  ``sm`` and ``fp`` then use instead of pricing it ``w_a + w_d``;
 - optionally resolves parameters on the calibration split (:meth:`Tracker.fit`).
 
 The uncertainty methods (:mod:`uqtrack.uq`) see only this contract.
@@ -122,6 +126,27 @@ class Tracker:
     ) -> np.ndarray:
         """One perturbed draw of the costs (``fp``, ``fpa``); edges stay fixed."""
         raise NotImplementedError(f"{type(self).__name__} has no perturbation")
+
+    def sample_costs_batch(
+        self, mothers: Any, daughters: Any, edges: np.ndarray, rng: np.random.Generator, k: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """K perturbed draws at once: ``(k, E)`` costs and ``(k, D)`` none log-probabilities.
+
+        Default: ``k`` calls of :meth:`sample_costs` on ``rng`` in turn, and None (the
+        tracker has no "no mother" probability of its own). A tracker whose draws
+        are cheaper together (one batched forward pass) overrides this; its draws
+        should equal ``k`` calls of :meth:`sample_costs` on the same generator.
+        """
+        draws = [self.sample_costs(mothers, daughters, edges, rng) for _ in range(int(k))]
+        return np.array(draws).reshape(int(k), len(edges)), None
+
+    def none_log_prob(self, mothers: Any, daughters: Any) -> np.ndarray | None:
+        """The tracker's own ``log P(no mother)`` per daughter, or None (default).
+
+        None: ``sm`` and ``fp`` price "no mother" as the assignment does,
+        ``-(w_a + w_d)`` (:mod:`uqtrack.uq`). Never changes the assignment itself.
+        """
+        return None
 
 
 def nearest_candidates(

@@ -7,7 +7,17 @@ sees the two frames of the pair, so at step ``s`` it sees the subsampled frames.
 Candidates: each daughter's ``max_candidates`` most probable mothers (mothers
 farther than the model's spatial cutoff, 256 px by default, have probability 0 and
 never are). ``fp`` / ``fpa`` draw costs with MC dropout at rate ``dropout`` (the
-paper's 0.5, 0.25, 0.125: three trackers of this type side by side).
+paper's 0.5, 0.25, 0.125: three trackers of this type side by side), all K draws of
+a frame pair in one batched forward pass (:meth:`TransformerTracker.sample_costs_batch`).
+
+"No mother": the model's own ``p_none_j`` (the quiet softmax's extra class) is what
+``sm`` reads, and ``fp`` reads ``exp(mean_k log p_none_j^(k))`` over its draws, as it
+averages the edge costs (:meth:`TransformerTracker.none_log_prob`). The assignment
+itself still prices appearance and disappearance ``appear_cost`` / ``disappear_cost``.
+
+One deterministic forward pass per frame pair serves every method (cached on the
+daughters' :class:`PairCells`); a ``wrfeat`` model's region features are computed
+once per frame and cached on its :class:`PairCells`, which chained pairs share.
 
 The model is named in the config's ``models:`` section and trained once per dataset
 on its calibration split, or loaded from a folder or by the name of a trackastra
@@ -28,6 +38,17 @@ from uqtrack.trackers.base import Frame, Tracker
 
 #: Costs of links whose MC-dropout probability underflows to 0 (a cost must be finite).
 MAX_COST = 700.0
+
+#: torch intra-op threads of the model's forward passes in this process. One by
+#: default: workflow jobs run side by side, and on frame pairs of a few hundred cells
+#: one thread is about as fast as two. The ``edges`` job sets it from its Snakemake
+#: ``threads:`` (:func:`set_torch_threads`).
+_THREADS = {"torch": 1}
+
+
+def set_torch_threads(threads: int | None) -> None:
+    """Set the torch threads of every transformer tracker's passes (None or < 1: 1)."""
+    _THREADS["torch"] = max(1, int(threads or 1))
 
 
 @dataclass
@@ -80,19 +101,35 @@ class TransformerTracker(Tracker):
     def features(self, frame: Frame) -> PairCells:
         return PairCells(frame.cells[["label", "y", "x"]].reset_index(drop=True), frame)
 
-    def _associate(self, mothers: PairCells, daughters: PairCells, rng=None) -> tuple[np.ndarray, np.ndarray]:
-        from uqtrack.transformer import associate
+    def _features(self, cells: PairCells) -> np.ndarray:
+        """A ``wrfeat`` model's region features of one frame, computed once."""
+        if "wrfeat" not in cells.cache:
+            from uqtrack.transformer import region_features
 
-        kw: dict[str, Any] = {}
-        if self.net.features != "none":
-            kw["masks"] = (mothers.frame.masks(), daughters.frame.masks())
-            kw["images"] = (mothers.frame.image(), daughters.frame.image())
-        if rng is None:
-            key = id(mothers)
-            if key not in daughters.cache:
-                daughters.cache[key] = associate(self.net, mothers.cells, daughters.cells, log=True, **kw)
-            return daughters.cache[key]
-        return associate(self.net, mothers.cells, daughters.cells, log=True, dropout=self.dropout, rng=rng, **kw)
+            cells.cache["wrfeat"] = region_features(cells.cells, cells.frame.masks(), cells.frame.image())
+        return cells.cache["wrfeat"]
+
+    def _inputs(self, mothers: PairCells, daughters: PairCells) -> dict[str, Any]:
+        if self.net.features == "none" or len(mothers) == 0 or len(daughters) == 0:
+            return {}
+        return {"features": (self._features(mothers), self._features(daughters))}
+
+    def _associate(self, mothers: PairCells, daughters: PairCells) -> tuple[np.ndarray, np.ndarray]:
+        """The deterministic pass ``(log p (M, D), log p_none (D,))``, once per pair."""
+        key = id(mothers)
+        if key not in daughters.cache:
+            from uqtrack.transformer import associate
+
+            daughters.cache[key] = associate(self.net, mothers.cells, daughters.cells, log=True,
+                                             threads=_THREADS["torch"], **self._inputs(mothers, daughters))
+        return daughters.cache[key]
+
+    def _draws(self, mothers: PairCells, daughters: PairCells, rng: np.random.Generator, k: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+        from uqtrack.transformer import associate_draws
+
+        return associate_draws(self.net, mothers.cells, daughters.cells, k, self.dropout, rng,
+                               threads=_THREADS["torch"], **self._inputs(mothers, daughters))
 
     def candidates(self, mothers: PairCells, daughters: PairCells) -> np.ndarray:
         if len(mothers) == 0 or len(daughters) == 0:
@@ -112,5 +149,16 @@ class TransformerTracker(Tracker):
     def sample_costs(
         self, mothers: PairCells, daughters: PairCells, edges: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
-        log_p, _ = self._associate(mothers, daughters, rng)
-        return np.minimum(-log_p[edges[:, 0], edges[:, 1]], MAX_COST)
+        costs, _ = self.sample_costs_batch(mothers, daughters, edges, rng, 1)
+        return costs[0]
+
+    def sample_costs_batch(
+        self, mothers: PairCells, daughters: PairCells, edges: np.ndarray, rng: np.random.Generator, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """K MC-dropout draws in one batched forward pass; equal to K :meth:`sample_costs`."""
+        log_p, log_none = self._draws(mothers, daughters, rng, k)
+        return np.minimum(-log_p[:, edges[:, 0], edges[:, 1]], MAX_COST), log_none
+
+    def none_log_prob(self, mothers: PairCells, daughters: PairCells) -> np.ndarray:
+        """The model's ``log p_none_j`` (quiet softmax), from the deterministic pass."""
+        return self._associate(mothers, daughters)[1]

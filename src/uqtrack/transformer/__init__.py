@@ -11,7 +11,7 @@ Importing this package imports torch and trackastra (about 2 s); the rest of
 ``uqtrack`` does not.
 """
 
-from uqtrack.transformer.associate import associate, mc_dropout
+from uqtrack.transformer.associate import associate, associate_draws, mc_dropout
 from uqtrack.transformer.features import region_features
 from uqtrack.transformer.model import FEATURES, AssociationModel, load_model, save_model
 from uqtrack.transformer.train import TrainingSequence, train_model
@@ -21,6 +21,7 @@ __all__ = [
     "AssociationModel",
     "TrainingSequence",
     "associate",
+    "associate_draws",
     "load_model",
     "mc_dropout",
     "region_features",

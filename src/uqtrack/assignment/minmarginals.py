@@ -31,8 +31,9 @@ one such cycle or path and of parts that cannot lower the cost (``sigma`` is
 optimal); where the two halves of a path would share a column, the cycle
 through it is no dearer (non-negative weights); hence exactness. So it takes
 one Dijkstra from the free columns (on the reversed graph), one from a source
-joined to every column x at weight ``p[x]``, and one per row from its matched
-column (reversed graph).
+joined to every column x at weight ``p[x]``, and, for the few entries where a
+cycle could beat the path, one per row from its matched column (reversed
+graph), cut off where no cycle could win any more.
 
 :func:`min_marginals_by_resolving` is the slow reference: one dense
 :func:`scipy.optimize.linear_sum_assignment` per option with that option forced.
@@ -102,24 +103,25 @@ def _entry_min_marginals(lp: _SlotLP, pos: np.ndarray, p: np.ndarray) -> np.ndar
     arc = np.ones(len(lp.row), dtype=bool)
     arc[pos] = False
     tail, head, w = home[lp.row[arc]], lp.col[arc], rc[arc]
-    # Reversed column graph (head -> tail): Dijkstra from a column gives distances to it.
-    rev = _graph(head, tail, w, n_cols)
     free = np.ones(n_cols, dtype=bool)
     free[home] = False
-    to_free = np.full(n_cols, np.inf)
-    if free.any():
-        to_free = dijkstra(rev, indices=np.flatnonzero(free), min_only=True)
-    # Or c0 is refilled by a chain x -> ... -> c0 that empties some owned column x
-    # (x = c0: c0 itself stays empty), which costs p[x]: one Dijkstra over the
-    # forward graph from a source s with an arc s -> x of weight p[x].
-    s = n_cols
-    fwd = _graph(
-        np.concatenate([tail, np.full(len(home), s)]),
-        np.concatenate([head, home]),
-        np.concatenate([w, np.maximum(p[home], 0.0)]),
-        n_cols + 1,
+    free_cols = np.flatnonzero(free)
+    # One graph, one Dijkstra call for both full searches (each call has a fixed
+    # cost comparable to a search): nodes [0, n) the column graph, [n, 2n) its
+    # reverse (Dijkstra from a column there gives the distances *to* it), 2n a
+    # source joined to every held column x at weight p[x], 2n + 1 a source
+    # joined to the free columns of the reverse at weight 0.
+    n = n_cols
+    graph = _graph(
+        np.concatenate([tail, n + head, np.full(len(home), 2 * n), np.full(len(free_cols), 2 * n + 1)]),
+        np.concatenate([head, n + tail, home, n + free_cols]),
+        np.concatenate([w, w, np.maximum(p[home], 0.0), np.zeros(len(free_cols))]),
+        2 * n + 2,
     )
-    refill = dijkstra(fwd, indices=s)[:n_cols]
+    both = dijkstra(graph, indices=[2 * n, 2 * n + 1])
+    # A path from c to a free column, and c0 is refilled by a chain x -> ... -> c0
+    # that empties some held column x (x = c0: c0 itself stays empty), at p[x].
+    refill, to_free = both[0, :n], both[1, n : 2 * n]
     best = to_free[lp.col] + refill[home[lp.row]]
     # Cycles back to the row's own column: one Dijkstra per row, in blocks. Only
     # entries into a column some other row holds can close one (a free column
@@ -132,28 +134,27 @@ def _entry_min_marginals(lp: _SlotLP, pos: np.ndarray, p: np.ndarray) -> np.ndar
     np.minimum.at(min_out, tail, w)
     min_in = np.full(n_cols, np.inf)
     np.minimum.at(min_in, head, w)
-    owned = arc & ~free[lp.col]
-    owned &= np.maximum(min_out[lp.col], min_in[home[lp.row]]) < best
-    owned = np.flatnonzero(owned)
-    if len(owned) == 0:
-        out = rc + best
-        out[pos] = 0.0
-        return out
-    bound = np.zeros(lp.n_rows)
-    np.maximum.at(bound, lp.row[owned], best[owned])
-    rows = np.unique(lp.row[owned])
-    rows = rows[np.argsort(bound[rows], kind="stable")]
-    rank = np.empty(lp.n_rows, dtype=np.int64)
-    rank[rows] = np.arange(len(rows))
-    owned = owned[np.argsort(rank[lp.row[owned]], kind="stable")]  # by row rank
-    owned_rank = rank[lp.row[owned]]
-    block = max(1, min(LIMIT_BLOCK, BLOCK_ENTRIES // max(n_cols, 1)))
-    for b in range(0, len(rows), block):
-        chunk = rows[b : b + block]
-        dist = dijkstra(rev, indices=home[chunk], limit=float(bound[chunk].max()))
-        lo, hi = np.searchsorted(owned_rank, [b, b + len(chunk)])
-        ents = owned[lo:hi]
-        best[ents] = np.minimum(best[ents], dist[owned_rank[lo:hi] - b, lp.col[ents]])
+    cand = arc & ~free[lp.col]
+    cand &= np.maximum(min_out[lp.col], min_in[home[lp.row]]) < best
+    cand = np.flatnonzero(cand)
+    if len(cand):
+        bound = np.zeros(lp.n_rows)
+        np.maximum.at(bound, lp.row[cand], best[cand])
+        rows = np.unique(lp.row[cand])
+        rows = rows[np.argsort(bound[rows], kind="stable")]
+        rank = np.empty(lp.n_rows, dtype=np.int64)
+        rank[rows] = np.arange(len(rows))
+        cand = cand[np.argsort(rank[lp.row[cand]], kind="stable")]  # by row rank
+        cand_rank = rank[lp.row[cand]]
+        # The reverse alone: each source's search costs time in the number of nodes.
+        rev = _graph(head, tail, w, n)
+        block = max(1, min(LIMIT_BLOCK, BLOCK_ENTRIES // n))
+        for b in range(0, len(rows), block):
+            chunk = rows[b : b + block]
+            dist = dijkstra(rev, indices=home[chunk], limit=float(bound[chunk].max()))
+            lo, hi = np.searchsorted(cand_rank, [b, b + len(chunk)])
+            ents = cand[lo:hi]
+            best[ents] = np.minimum(best[ents], dist[cand_rank[lo:hi] - b, lp.col[ents]])
     out = rc + best
     out[pos] = 0.0
     return out

@@ -222,7 +222,9 @@ def min_marginal(pair: Pair) -> PairProbabilities:
     feasible assignment that links ``i -> j`` (or leaves ``j`` unlinked) relative to
     the MAP, from one sparse matching, its duals and shortest alternating paths
     (:func:`assignment.minmarginals.min_marginals`). Judged: the MAP, whose own
-    classes get ``P = exp(0)``.
+    classes get ``P = exp(0)``; it is the canonical optimum that every
+    ``map_solver`` returns, so ``map_solver`` and ``time_limit`` (no HiGHS) do not
+    apply. Deterministic; ``rng`` is not drawn from.
     """
     mm = min_marginals(pair.problem)
     return PairProbabilities(-mm.edge, -mm.none, *_masks(mm.map_choice, pair.n_edges))

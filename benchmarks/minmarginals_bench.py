@@ -35,7 +35,7 @@ from uqtrack.trackers import DistanceTracker, continuing_moves, fit_sigma
 from uqtrack.uq import pair_probabilities
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from assignment_bench import synthetic_frame  # noqa: E402
+from assignment_bench import synthetic_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -88,9 +88,9 @@ def main() -> None:
                                         tracker.appear_cost, tracker.disappear_cost))
             a, b = ratio(solve_map, min_marginals, problems, args.repeats)
             # the methods as the workflow calls them: edges priced, then solved
-            rng = np.random.default_rng(0)
+            rng = np.random.default_rng(0)  # neither method draws from it
             sm, mm = (
-                lambda frame, m=method: pair_probabilities(m, tracker, *frame, rng)
+                lambda frame, m=method, tr=tracker, g=rng: pair_probabilities(m, tr, *frame, g)
                 for method in ("sm", "mm")
             )
             c, d = ratio(sm, mm, frames, args.repeats)

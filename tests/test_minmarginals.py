@@ -101,7 +101,7 @@ def test_mm_method_is_the_normalised_min_marginals_and_never_saturates():
                              MethodParams())
     problem = Problem(len(mothers), len(daughters), edges, tracker.costs(mothers, daughters, edges),
                       4.0, 3.0)
-    best, edge, none = enumerated(problem)
+    _, edge, none = enumerated(problem)
     np.testing.assert_allclose(out.log_p_edge, -edge, atol=TOL)
     np.testing.assert_allclose(out.log_p_none, -none, atol=TOL)
     map_choice = brute_force(problem)[0].choice

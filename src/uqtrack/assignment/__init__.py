@@ -70,7 +70,11 @@ Each module imports only those listed above it.
 from uqtrack.assignment.bounds import lsa_map_cost
 from uqtrack.assignment.decompose import ComponentTopK, split
 from uqtrack.assignment.milp import TimeLimitReached
-from uqtrack.assignment.minmarginals import MinMarginals, min_marginals, min_marginals_by_resolving
+from uqtrack.assignment.minmarginals import (
+    MinMarginals,
+    min_marginals,
+    min_marginals_by_resolving,
+)
 from uqtrack.assignment.problem import (
     Problem,
     Solution,

@@ -2,15 +2,19 @@
 
     python benchmarks/methods_bench.py [--data ../shared/data/ctc/Fluo-N2DL-HeLa]
         [--calibration 01] [--seq 02] [--step 1] [--k 10] [--pairs N] [--sigma S]
+        [--methods sm mm ...]
 
-For each method (`sm`, `fp`, `fpa`, `as`, `asf`) and each frame pair of one real
+For each method (`sm`, `fp`, `fpa`, `as`, `asf`, `mm`) and each frame pair of one real
 sequence, times `uqtrack.uq.pair_probabilities` with the `DistanceTracker` twice,
 back to back: with the defaults, and with the reference solvers (`map_solver="milp"`:
 PuLP + HiGHS for every MAP; `asf` with `per_component_top_k(method="separate")`,
-each component solved as its own problem). `as` has no alternative solver: its two
-runs time the same code (their ratio shows the noise). sigma is fitted on the
+each component solved as its own problem; `mm` with one dense
+`linear_sum_assignment` per option forced, `min_marginals_by_resolving`). `as` has no
+alternative solver: its two runs time the same code (their ratio shows the noise). sigma is fitted on the
 calibration sequence's step-1 moves, as `sigma: auto` does (or given by --sigma).
-Also reports whether both runs gave identical probabilities and predictions.
+Also reports whether both runs gave identical probabilities and predictions (for
+`mm`, equal within 1e-9: the two compute the same minima by different sums), and
+each method's time relative to `sm`'s.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from uqtrack import assignment
+from uqtrack import assignment, uq
+from uqtrack.assignment.minmarginals import min_marginals_by_resolving
 from uqtrack.ctc import read_sequence
 from uqtrack.lineage import frame_pairs, true_links
 from uqtrack.linking import pair_rng
@@ -45,9 +50,21 @@ def separate_components() -> Iterator[None]:
         assignment.per_component_top_k = shared
 
 
-def identical(a: PairProbabilities, b: PairProbabilities) -> bool:
+@contextlib.contextmanager
+def resolved_min_marginals() -> Iterator[None]:
+    """`mm` by one forced re-solve per option (the reference)."""
+    fast = uq.min_marginals
+    uq.min_marginals = min_marginals_by_resolving
+    try:
+        yield
+    finally:
+        uq.min_marginals = fast
+
+
+def identical(a: PairProbabilities, b: PairProbabilities, atol: float = 0.0) -> bool:
     return all(
-        np.array_equal(getattr(a, f), getattr(b, f))
+        np.allclose(getattr(a, f), getattr(b, f), rtol=0.0, atol=atol)
+        if atol else np.array_equal(getattr(a, f), getattr(b, f))
         for f in ("log_p_edge", "log_p_none", "pred_edge", "pred_none")
     )
 
@@ -61,6 +78,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--pairs", type=int, default=None, help="only the first N frame pairs")
     parser.add_argument("--sigma", type=float, default=None, help="motion scale (px); default: fitted")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     args = parser.parse_args()
 
     if args.sigma is None:
@@ -82,8 +100,12 @@ def main() -> None:
 
     def run(method: str, name: str, t: int, fm, fd, edges) -> tuple[float, PairProbabilities]:
         rng = pair_rng(0, f"bench/{method}", t)
-        reference_asf = name == "reference" and method == "asf"
-        with separate_components() if reference_asf else contextlib.nullcontext():
+        patch = contextlib.nullcontext()
+        if name == "reference" and method == "asf":
+            patch = separate_components()
+        elif name == "reference" and method == "mm":
+            patch = resolved_min_marginals()
+        with patch:
             tic = time.perf_counter()
             out = pair_probabilities(method, tracker, fm, fd, edges, rng, params[name])
             return time.perf_counter() - tic, out
@@ -91,7 +113,7 @@ def main() -> None:
     print("| method | default (s/pair) | reference (s/pair) | reference/default | identical |")
     print("|---|---|---|---|---|")
     per_pair = {}
-    for method in METHODS:
+    for method in args.methods:
         for name in params:  # warm up: first-call costs (imports, HiGHS start-up) are not timed
             run(method, name, *frames[0])
         seconds = dict.fromkeys(params, 0.0)
@@ -101,12 +123,17 @@ def main() -> None:
             for name in params:  # back to back, so load on the machine hits both alike
                 dt, out[name] = run(method, name, int(t), fm, fd, edges)
                 seconds[name] += dt
-            same &= identical(out["default"], out["reference"])
+            same &= identical(out["default"], out["reference"], 1e-9 if method == "mm" else 0.0)
         d, r = seconds["default"] / len(frames), seconds["reference"] / len(frames)
         per_pair[method] = (d, r)
         print(f"| {method} | {d:.4f} | {r:.4f} | {r / d:.1f}x | {same} |", flush=True)
-    (as_d, as_r), (asf_d, asf_r) = per_pair["as"], per_pair["asf"]
-    print(f"asf / as: {asf_d / as_d:.2f} with the defaults, {asf_r / as_r:.1f} with the references")
+    if "as" in per_pair and "asf" in per_pair:
+        (as_d, as_r), (asf_d, asf_r) = per_pair["as"], per_pair["asf"]
+        print(f"asf / as: {asf_d / as_d:.2f} with the defaults, {asf_r / as_r:.1f} with the references")
+    if "sm" in per_pair:
+        sm_d = per_pair["sm"][0]
+        print("per pair / sm's (defaults): " + ", ".join(
+            f"{m} {d / sm_d:.2f}" for m, (d, _) in per_pair.items() if m != "sm"))
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ class FixedCosts:
 
 
 @SETTINGS
-@given(problem=problems(), k=st.integers(1, 6), method=st.sampled_from(["sm", "fpa", "as", "asf"]))
+@given(problem=problems(), k=st.integers(1, 6), method=st.sampled_from(["sm", "fpa", "as", "asf", "mm"]))
 def test_marginals_are_probabilities_and_each_daughter_sums_to_one(problem, k, method):
     out = pair_probabilities(
         method,

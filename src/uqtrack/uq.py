@@ -12,7 +12,15 @@ fp      exp(-mean_k w^(k)_ij), K perturbed cost draws   MAP of the mean cost   E
 fpa     share of the K perturbed MAPs holding (i, j)    MAP of w               Eq. 12
 as      sum_k 1{(i,j) in A_k} p_k over the top-K        MAP of w               Eq. 10
 asf     as, with K solutions per connected component    MAP of w               (ours)
+mm      exp(-(C*(i->j) - C*)), exact min-marginals      MAP of w               (ours)
 ======  ==============================================  =====================  =========
+
+``mm``: ``C*(i->j)`` is the least cost of a feasible assignment that links ``i -> j``,
+``C*`` the MAP's; ``P_none_j = exp(-(C*(j none) - C*))`` with the least cost of one in
+which ``j`` appears (:mod:`uqtrack.assignment.minmarginals`). Every class of every
+daughter is priced by a whole assignment, so no class gets probability exactly 0
+and the MAP's class of a daughter with alternatives is below 1 (up to float
+underflow of costs dozens of units apart).
 
 The "no mother" class. For the sampling methods (``fpa``, ``as``, ``asf``) it is the
 probability mass of ``j`` appearing. For ``sm`` and ``fp`` it is priced as in the
@@ -53,6 +61,7 @@ import numpy as np
 
 from uqtrack import assignment
 from uqtrack.assignment import Problem
+from uqtrack.assignment.minmarginals import min_marginals
 from uqtrack.calibration import scaled
 from uqtrack.trackers import Tracker
 
@@ -240,6 +249,21 @@ def factorised_assignment_sampling(pair: Pair) -> PairProbabilities:
     return PairProbabilities.from_frequencies(p_edge, p_none, *_masks(pred_choice, n_e))
 
 
+def min_marginal(pair: Pair) -> PairProbabilities:
+    """``mm``: ``P_ij = exp(-(C*(i->j) - C*))``, ``P_none_j = exp(-(C*(j none) - C*))``.
+
+    Exact min-marginals of the assignment (not in the paper): the least cost of a
+    feasible assignment that links ``i -> j`` (or leaves ``j`` unlinked) relative to
+    the MAP, from one sparse matching, its duals and shortest alternating paths
+    (:func:`assignment.minmarginals.min_marginals`). Judged: the MAP, whose own
+    classes get ``P = exp(0)``; it is the canonical optimum that every
+    ``map_solver`` returns, so ``map_solver`` and ``time_limit`` (no HiGHS) do not
+    apply. Deterministic; ``rng`` is not drawn from.
+    """
+    mm = min_marginals(pair.problem)
+    return PairProbabilities(-mm.edge, -mm.none, *_masks(mm.map_choice, pair.n_edges))
+
+
 #: The uncertainty methods by config name; the config schema's list is checked against it.
 METHODS: dict[str, Callable[[Pair], PairProbabilities]] = {
     "sm": softmax,
@@ -247,6 +271,7 @@ METHODS: dict[str, Callable[[Pair], PairProbabilities]] = {
     "fpa": perturbation_assignment,
     "as": assignment_sampling,
     "asf": factorised_assignment_sampling,
+    "mm": min_marginal,
 }
 
 

@@ -35,6 +35,9 @@ Solvers
   after pruning edges beyond a slack of the MAP), for methods whose posterior
   factorises over components; the frame's reduced costs, computed once, bound
   every component's search.
+- :func:`min_marginals`: per edge the cost of the cheapest assignment that
+  takes it (and per daughter the cheapest in which it appears), relative to the
+  MAP, exactly, from one matching, its duals and shortest alternating paths.
 - :func:`lsa_map_cost`: an independent MAP cost via
   :func:`scipy.optimize.linear_sum_assignment`, for cross-checking.
 - :func:`brute_force`: every feasible assignment, for tests on tiny instances.
@@ -53,6 +56,8 @@ Modules
   pruning and bounding.
 - :mod:`~uqtrack.assignment.canonical`: the canonical (lexicographically
   smallest) optimum.
+- :mod:`~uqtrack.assignment.minmarginals`: :func:`min_marginals`, and the forced
+  re-solve reference :func:`min_marginals_by_resolving`.
 - :mod:`~uqtrack.assignment.search`: exact branch and bound of one component.
 - :mod:`~uqtrack.assignment.decompose`: connected components, the exact merge,
   :func:`split`.
@@ -65,6 +70,11 @@ Each module imports only those listed above it.
 from uqtrack.assignment.bounds import lsa_map_cost
 from uqtrack.assignment.decompose import ComponentTopK, split
 from uqtrack.assignment.milp import TimeLimitReached
+from uqtrack.assignment.minmarginals import (
+    MinMarginals,
+    min_marginals,
+    min_marginals_by_resolving,
+)
 from uqtrack.assignment.problem import (
     Problem,
     Solution,
@@ -86,6 +96,9 @@ __all__ = [
     "edge_mask",
     "is_feasible",
     "lsa_map_cost",
+    "MinMarginals",
+    "min_marginals",
+    "min_marginals_by_resolving",
     "per_component_top_k",
     "solution_cost",
     "solve_map",

@@ -219,6 +219,18 @@ def _canonical(problem: Problem, choice: np.ndarray | None = None) -> np.ndarray
         return np.full(n_d, -1, dtype=np.int64)
     lp = _slot_lp(problem)
     pos, p, _ = _duals(lp, _match(lp))  # from the problem alone, whatever `choice` is
+    return _canonical_given(problem, lp, pos, p, choice)
+
+
+def _canonical_given(
+    problem: Problem, lp: _SlotLP, pos: np.ndarray, p: np.ndarray, choice: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`_canonical` from the slot formulation's optimal matching `pos` and duals `p`.
+
+    For callers that need the duals themselves too (the min-marginals), so the
+    matching and Bellman-Ford run once. Needs at least one edge and one daughter.
+    """
+    n_d = problem.n_daughters
     tau = _tie_tolerance(lp, p)
     tight = _reduced(lp, pos, p) <= tau
     must = (p > tau).tolist()  # columns every optimum fills

@@ -17,7 +17,7 @@ import xarray as xr  # noqa: E402
 
 from uqtrack.files import atomic_path, figure_metadata  # noqa: E402
 
-METHOD_ORDER = ["sm", "fp", "fpa", "as", "asf"]
+METHOD_ORDER = ["sm", "fp", "fpa", "as", "asf", "mm"]
 TS_LABELS = {"raw": "raw", "ts": "+TS"}
 DASHES = {"raw": "", "+TS": (4, 2)}
 #: Grid cells judged on fewer links than this are left out of averages over datasets

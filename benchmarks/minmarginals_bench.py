@@ -11,8 +11,9 @@ seconds of this process (`time.process_time`), interleaved pair by pair and
 repeated, median of the repeats: on a shared machine wall-clock ratios of runs
 made one after the other drift with the load. Frames: the DistanceTracker's
 problems of a CTC sequence (sigma fitted on its step-1 moves, as `sigma: auto`
-does; prices scaled with the step, `step_scaling: linear`) at each step, and `assignment_bench.synthetic_frame` (10 nearest mothers,
-w_a = w_d = 10) of the given sizes. The first synthetic frame of each size is also
+does; prices scaled with the step, `step_scaling: linear`) at each step, and
+`assignment_bench.synthetic_frame` (10 nearest mothers, w_a = w_d = 10) of the given sizes.
+The first synthetic frame of each size is also
 checked against the forced re-solves (`min_marginals_by_resolving`) up to 300 cells.
 """
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_assignment import frame, random_small
 
 from uqtrack.assignment import Problem, brute_force, solve_map
 from uqtrack.assignment.minmarginals import min_marginals, min_marginals_by_resolving
 from uqtrack.trackers import DistanceTracker
 from uqtrack.uq import MethodParams, dbmc, pair_probabilities
+
+from test_assignment import frame, random_small
 
 TOL = 1e-9
 

@@ -106,7 +106,10 @@ class TransformerTracker(Tracker):
         if "wrfeat" not in cells.cache:
             from uqtrack.transformer import region_features
 
-            cells.cache["wrfeat"] = region_features(cells.cells, cells.frame.masks(), cells.frame.image())
+            image = cells.frame.image()
+            if image is None:  # a wrfeat model reads intensities: the frame must have a raw image
+                raise ValueError(f"frame {cells.frame.t} has no raw image; this model's region features need one")
+            cells.cache["wrfeat"] = region_features(cells.cells, cells.frame.masks(), image)
         return cells.cache["wrfeat"]
 
     def _inputs(self, mothers: PairCells, daughters: PairCells) -> dict[str, Any]:

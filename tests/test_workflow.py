@@ -65,9 +65,32 @@ def test_summary_and_figures(tiny_run):
     assert all(f"## {claim}:" in claims for claim in DEFINITIONS)
     table = pd.read_csv(tiny_run / "results" / "claims.tsv", sep="\t")
     assert set(table["verdict"]) <= {"holds", "does not hold", "undecided", NOT_MEASURED}
-    for name in ["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"]:
+    for name in ["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time", "expected_wrong"]:
         for ext in ["png", "pdf"]:
             assert (tiny_run / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
+    # what a user of an unannotated movie would be told, against the truth
+    assert fit["model"] == "floor" and {"eps", "zero_truth", "errors"} <= set(fit)
+    wrong = summary["n_wrong"]
+    assert (wrong.values >= 0).all() and (wrong <= summary["n_predicted_links"]).all()
+    assert (summary["expected_wrong"].values >= 0).all()
+    caught = summary["caught_wrong"].values
+    assert list(summary["budget"].values) == [0.05, 0.1, 0.2]
+    assert ((caught[np.isfinite(caught)] >= 0) & (caught[np.isfinite(caught)] <= 1)).all()
+
+
+def test_the_default_run_exports(tiny_run):
+    """Like the default config, the tiny one exports: a newcomer sees the whole product."""
+    export = TINY["export"]
+    for seq in ("01", "02"):
+        out = tiny_run / "results" / "export" / "tiny" / seq
+        links = pd.read_csv(out / "links.tsv", sep="\t")
+        assert len(links) > 0 and (links["rank"] == np.arange(1, len(links) + 1)).all()
+        assert links["confidence"].between(0, 1).all()
+        assert (out / f"{seq}_RES" / "res_track.txt").stat().st_size > 0
+        assert (out / "tracks.geff").is_dir()
+        proofread = (out / "proofread.md").read_text()
+        assert "Expected wrong links" in proofread and f"method `{export['method']}`" in proofread
+        assert "wrong" in (out / "check.md").read_text()
 
 
 def test_report_is_self_contained(tiny_run, snakemake_bin):

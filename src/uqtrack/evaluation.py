@@ -55,7 +55,7 @@ def bootstrap_weights(
         yield rng.poisson(counts[pair_of_daughter])
 
 
-def _statistics(conf, correct, entropy, weights=None) -> dict[str, float]:
+def _statistics(conf, correct, unc_p, unc_h, weights=None) -> dict[str, float]:
     if weights is None:
         n = len(conf)
         acc = correct.mean() if n else np.nan
@@ -68,8 +68,67 @@ def _statistics(conf, correct, entropy, weights=None) -> dict[str, float]:
         "ece": metrics.ece(conf, correct, weights=weights),
         "accuracy": acc,
         "mean_confidence": mean_conf,
-        "mean_improvement_p": metrics.mean_sparsification_improvement(1 - conf, correct, weights=weights),
-        "mean_improvement_entropy": metrics.mean_sparsification_improvement(entropy, correct, weights=weights),
+        "mean_improvement_p": metrics.mean_sparsification_improvement(unc_p, correct, weights=weights),
+        "mean_improvement_entropy": metrics.mean_sparsification_improvement(unc_h, correct, weights=weights),
+    }
+
+
+#: Weights held at once by :func:`_replicates` (replicates x links, 8 bytes each):
+#: a few arrays of this size stay well under the memory of a job.
+CHUNK_ELEMENTS = 2_000_000
+
+
+def _replicates(variants, correct, pair_of_unit, unit_of_link, n_pairs, n_boot, rng) -> dict[str, dict]:
+    """:data:`BOOTSTRAPPED` statistics of ``n_boot`` replicates, per variant.
+
+    ``variants`` maps each variant to ``(conf, unc_p, unc_h)`` of the judged links.
+    The replicates are drawn one after the other as :func:`bootstrap_weights` does
+    (the same generator stream), and judged a chunk of rows at a time with the
+    metrics' ``*_replicates`` functions: the same numbers as :func:`_statistics` of
+    each replicate (:func:`_replicates_loop`), without a Python loop over them.
+    """
+    out = {variant: {name: np.full(n_boot, np.nan) for name in BOOTSTRAPPED} for variant in variants}
+    if not n_boot:
+        return out
+    # sort each uncertainty once, not once per replicate
+    orders = {
+        variant: [np.argsort(-unc, kind="stable") for unc in (unc_p, unc_h)]
+        for variant, (_, unc_p, unc_h) in variants.items()
+    }
+    draws = bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng)
+    chunk = max(1, CHUNK_ELEMENTS // max(len(correct), 1))
+    for start in range(0, n_boot, chunk):
+        w = np.stack([next(draws)[unit_of_link] for _ in range(min(chunk, n_boot - start))])
+        w = w.astype(np.int32) if w.sum() < 2**31 else w  # half the memory traffic
+        rows = slice(start, start + len(w))
+        total = w.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # total 0 -> nan
+            # whole numbers: the same as _statistics' sum, any order
+            accuracy = np.where(total > 0, (w * correct).sum(axis=1) / total, np.nan)
+        for variant, (conf, unc_p, unc_h) in variants.items():
+            stats = out[variant]
+            stats["accuracy"][rows] = accuracy
+            with np.errstate(invalid="ignore", divide="ignore"):
+                # the same pairwise sum as _statistics' of one row
+                stats["mean_confidence"][rows] = np.where(total > 0, (w * conf).sum(axis=1) / total, np.nan)
+            stats["ece"][rows] = metrics.ece_replicates(conf, correct, w)
+            for name, unc, order in (("p", unc_p, orders[variant][0]), ("entropy", unc_h, orders[variant][1])):
+                stats[f"mean_improvement_{name}"][rows] = metrics.mean_sparsification_improvement_replicates(
+                    unc, correct, w, order=order
+                )
+    return out
+
+
+def _replicates_loop(variants, correct, pair_of_unit, unit_of_link, n_pairs, n_boot, rng) -> dict[str, dict]:
+    """:func:`_replicates` one replicate at a time with :func:`_statistics` (the reference)."""
+    replicates: dict[str, list] = {variant: [] for variant in variants}
+    for w in bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng) if n_boot else []:
+        w = w[unit_of_link]
+        for variant, (conf, unc_p, unc_h) in variants.items():
+            replicates[variant].append(_statistics(conf, correct, unc_p, unc_h, w))
+    return {
+        variant: {name: np.array([r[name] for r in reps], dtype=float) for name in BOOTSTRAPPED}
+        for variant, reps in replicates.items()
     }
 
 
@@ -130,20 +189,19 @@ def evaluate(
         conf = np.clip(p_cond[judged], 0.0, 1.0)
         entropy = metrics.entropy(p_cond, groups)[groups[judged]] if len(groups) else conf
         confidences[variant] = conf, entropy
-    # one replicate's weights at a time, shared by the variants (paired)
-    replicates: dict[str, list] = {variant: [] for variant in VARIANTS}
-    for w in bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng) if n_boot else []:
-        w = w[unit_of_link]
-        for variant, (conf, entropy) in confidences.items():
-            replicates[variant].append(_statistics(conf, correct, entropy, w))
+    # the same replicates for both variants (paired)
+    replicates = _replicates(
+        {variant: (conf, 1 - conf, entropy) for variant, (conf, entropy) in confidences.items()},
+        correct, pair_of_unit, unit_of_link, n_pairs, n_boot, rng,
+    )
 
     per_variant: dict[str, list] = {}
     for variant, (conf, entropy) in confidences.items():
         rel = metrics.reliability(conf, correct)
-        values: dict = _statistics(conf, correct, entropy)
+        values: dict = _statistics(conf, correct, 1 - conf, entropy)
         alpha = (1 - CONFIDENCE_LEVEL) / 2
         for name in BOOTSTRAPPED:
-            boot = np.array([r[name] for r in replicates[variant]], dtype=float)
+            boot = replicates[variant][name]
             values[f"boot_{name}"] = boot
             ok = boot[np.isfinite(boot)]
             values[f"{name}_lo"] = np.quantile(ok, alpha) if len(ok) else np.nan
@@ -179,7 +237,7 @@ def evaluate(
             "ts": list(VARIANTS),
             "bin": (edges[:-1] + edges[1:]) / 2,
             "q": metrics.SPARSIFICATION_FRACTIONS,
-            "replicate": np.arange(len(replicates[VARIANTS[0]])),
+            "replicate": np.arange(n_boot),
         },
     )
 

@@ -546,20 +546,24 @@ def ece_replicates(
     idx = bin_index(conf, n_bins)
     # columns grouped by bin, in table order within a bin (stable sort)
     perm = np.argsort(idx, kind="stable")
-    bins, starts = np.unique(idx[perm], return_index=True)
-    ends = np.r_[starts[1:], conf.size]
+    sizes = np.bincount(idx, minlength=n_bins)
+    bins = np.flatnonzero(sizes)
+    ends = np.cumsum(sizes)[bins]
+    starts = ends - sizes[bins]
     w_binned = np.take(w, perm, axis=1)
+    corr_binned = corr[perm].astype(w.dtype)
+    conf_binned = conf[perm]
     count = np.zeros((n_rep, n_bins))
     sum_conf = np.zeros((n_rep, n_bins))
     sum_corr = np.zeros((n_rep, n_bins))
-    if bins.size:
-        count[:, bins] = np.add.reduceat(w_binned, starts, axis=1)  # whole numbers: exact
-        sum_corr[:, bins] = np.add.reduceat(w_binned * corr[perm].astype(w.dtype), starts, axis=1)
-        weighted = w_binned * conf[perm]
-        for b, lo, hi in zip(bins, starts, ends):
-            # reliability's np.bincount adds w * conf one prediction after the other,
-            # in table order; a cumulative sum along the row adds them in that order
-            sum_conf[:, b] = np.cumsum(weighted[:, lo:hi], axis=1)[:, -1]
+    for b, lo, hi in zip(bins, starts, ends):
+        wb = w_binned[:, lo:hi]
+        # whole numbers (no overflow: _as_counts): exact in any order
+        count[:, b] = wb.sum(axis=1, dtype=w.dtype)
+        sum_corr[:, b] = wb @ corr_binned[lo:hi]
+        # reliability's np.bincount adds w * conf one prediction after the other,
+        # in table order; a cumulative sum along the row adds them in that order
+        sum_conf[:, b] = np.cumsum(wb * conf_binned[lo:hi], axis=1)[:, -1]
     total = count.sum(axis=1)
     occupied = count > 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -622,8 +626,10 @@ def sparsification_replicates(
         order = np.argsort(-unc, kind="stable")
     else:
         order = np.asarray(order)
-        if order.shape != (n,) or order.dtype.kind not in "iu" or not np.array_equal(
-            np.sort(order), np.arange(n)
+        if (
+            order.shape != (n,)
+            or order.dtype.kind not in "iu"
+            or (n and (order.min() < 0 or order.max() >= n or np.bincount(order, minlength=n).max() > 1))
         ):
             raise ValueError(f"order must be a permutation of 0 .. {n - 1}")
         if np.any(np.diff(unc[order]) > 0):
@@ -646,19 +652,35 @@ def sparsification_replicates(
     cum = np.empty(n_rep * n + 1, dtype=w.dtype)  # cum[i]: flattened weights before i
     cum[0] = 0
     np.cumsum(w_sorted, out=cum[1:])
-    cum_c = np.empty_like(cum)
-    cum_c[0] = 0
-    np.cumsum(np.multiply(w_sorted, corr[order].astype(w.dtype), out=w_sorted), out=cum_c[1:])
     row0 = np.arange(n_rep) * n  # flat position of each row's start
-    base, base_c = cum[row0], cum_c[row0]
-    total, total_c = cum[row0 + n] - base, cum_c[row0 + n] - base_c
+    base = cum[row0]
+    total = cum[row0 + n] - base
+    # The correct weight before a position comes from a second prefix sum over the
+    # predictions of the smaller class only (correct or wrong; often a fifth of them).
+    c_sorted = corr[order] == 1
+    minority_correct = 2 * c_sorted.sum() <= n
+    minority = c_sorted if minority_correct else ~c_sorted
+    in_minority = np.r_[0, np.cumsum(minority)]  # minority positions before each position
+    n_min = int(in_minority[-1])
+    cum_m = np.empty(n_rep * n_min + 1, dtype=w.dtype)
+    cum_m[0] = 0
+    np.cumsum(np.take(w, order[minority], axis=1), out=cum_m[1:])
+    row0_m = np.arange(n_rep) * n_min
+    base_m = cum_m[row0_m]
+
+    def before(pos):
+        """Weight and correct weight of each row's first ``pos`` predictions (whole numbers)."""
+        w_before = cum[row0[:, None] + pos] - base[:, None]
+        m_before = cum_m[row0_m[:, None] + in_minority[pos]] - base_m[:, None]
+        return w_before.astype(float), (m_before if minority_correct else w_before - m_before).astype(float)
+
+    total_c = before(np.full((n_rep, 1), n))[1][:, 0]
     k = np.floor(q * total[:, None] + _COUNT_SLACK)  # weight dropped, per row and q
     found = np.searchsorted(cum, (base[:, None] + k).astype(cum.dtype), side="right")
     # the last position whose weight before it is <= k, then its block
     b = block[np.clip(found - 1 - row0[:, None], 0, n - 1)]
-    at0, at1 = row0[:, None] + first[b], row0[:, None] + after_last[b]
-    w0, w1 = (cum[at0] - base[:, None]).astype(float), (cum[at1] - base[:, None]).astype(float)
-    c0, c1 = (cum_c[at0] - base_c[:, None]).astype(float), (cum_c[at1] - base_c[:, None]).astype(float)
+    w0, c0 = before(first[b])
+    w1, c1 = before(after_last[b])
     kept = total[:, None] - k
     with np.errstate(invalid="ignore", divide="ignore"):
         # the same expression as _remaining_accuracy's, on the same whole numbers

@@ -119,7 +119,12 @@ def _table(seed, n_pairs, ties=True):
 
 
 def _evaluate_both(table, n_boot, seed, monkeypatch, daughters=None):
+    evaluation._LAST_DRAWN.clear()
     fast = evaluation.evaluate(table, 0.7, daughters, n_boot, np.random.default_rng(seed))
+    # the second call gets the kept draws (unit_weights): the same numbers again
+    again = evaluation.evaluate(table, 0.7, daughters, n_boot, np.random.default_rng(seed))
+    for name in fast.data_vars:
+        assert np.array_equal(fast[name].values, again[name].values, equal_nan=True), name
     with monkeypatch.context() as m:
         m.setattr(evaluation, "_replicates", evaluation._replicates_loop)
         slow = evaluation.evaluate(table, 0.7, daughters, n_boot, np.random.default_rng(seed))
@@ -154,3 +159,28 @@ def test_evaluate_without_replicates(monkeypatch):
     assert fast.sizes["replicate"] == 0
     for name in slow.data_vars:
         assert np.array_equal(fast[name].values, slow[name].values, equal_nan=True), name
+
+
+def test_kept_draws_are_used_only_for_the_same_daughters_and_generator_state():
+    pair_of_unit = np.repeat(np.arange(6), 3)
+    evaluation._LAST_DRAWN.clear()
+    rng = np.random.default_rng(8)
+    first = evaluation.unit_weights(pair_of_unit, 6, 30, rng)
+    reference = np.random.default_rng(8)
+    np.testing.assert_array_equal(first, list(evaluation.bootstrap_weights(pair_of_unit, 6, 30, reference)))
+    assert rng.bit_generator.state == reference.bit_generator.state
+    # kept: same draws, and the generator left where drawing leaves it
+    rng = np.random.default_rng(8)
+    assert evaluation.unit_weights(pair_of_unit, 6, 30, rng) is first
+    assert rng.bit_generator.state == reference.bit_generator.state
+    assert rng.random() == reference.random()
+    # another state, other daughters, another count: drawn afresh
+    rng = np.random.default_rng(9)
+    other = evaluation.unit_weights(pair_of_unit, 6, 30, rng)
+    np.testing.assert_array_equal(other, list(evaluation.bootstrap_weights(pair_of_unit, 6, 30, np.random.default_rng(9))))
+    fewer = pair_of_unit[:-1]
+    np.testing.assert_array_equal(
+        evaluation.unit_weights(fewer, 6, 30, np.random.default_rng(9)),
+        list(evaluation.bootstrap_weights(fewer, 6, 30, np.random.default_rng(9))),
+    )
+    assert evaluation.unit_weights(pair_of_unit, 6, 31, np.random.default_rng(9)).shape == (31, 18)

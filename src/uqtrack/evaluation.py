@@ -73,6 +73,34 @@ def _statistics(conf, correct, unc_p, unc_h, weights=None) -> dict[str, float]:
     }
 
 
+_LAST_DRAWN: dict = {}  # unit_weights' last draws
+
+
+def unit_weights(pair_of_unit: np.ndarray, n_pairs: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """All of :func:`bootstrap_weights`' replicates as one (n_boot, n_units) array.
+
+    The last draws are kept (one set, as small integers: a byte per weight while
+    they fit): the workflow judges every method of a dataset and step on the same
+    daughters with a generator seeded alike, so every method after the first gets
+    the very same draws without drawing them again, and ``rng`` is left in the state
+    drawing would leave it in.
+    """
+    state = rng.bit_generator.state
+    key = (state, n_pairs, n_boot)
+    if _LAST_DRAWN.get("key") == key and np.array_equal(_LAST_DRAWN["pair_of_unit"], pair_of_unit):
+        rng.bit_generator.state = _LAST_DRAWN["state_after"]
+        return _LAST_DRAWN["weights"]
+    weights = np.zeros((n_boot, len(pair_of_unit)), dtype=np.uint8)
+    for i, w in enumerate(bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng)):
+        if len(w) and w.max() > np.iinfo(weights.dtype).max:  # a freak draw: wider integers
+            weights = weights.astype(np.int64)
+        weights[i] = w
+    weights.flags.writeable = False  # shared by the calls that hit the cache
+    _LAST_DRAWN.update(key=key, pair_of_unit=pair_of_unit.copy(), state_after=rng.bit_generator.state,
+                       weights=weights)
+    return weights
+
+
 #: Weights held at once by :func:`_replicates` (replicates x links, 8 bytes each):
 #: a few arrays of this size stay well under the memory of a job.
 CHUNK_ELEMENTS = 2_000_000
@@ -83,7 +111,7 @@ def _replicates(variants, correct, pair_of_unit, unit_of_link, n_pairs, n_boot, 
 
     ``variants`` maps each variant to ``(conf, unc_p, unc_h)`` of the judged links.
     The replicates are drawn one after the other as :func:`bootstrap_weights` does
-    (the same generator stream), and judged a chunk of rows at a time with the
+    (the same generator stream; :func:`unit_weights`), and judged a chunk of rows at a time with the
     metrics' ``*_replicates`` functions: the same numbers as :func:`_statistics` of
     each replicate (:func:`_replicates_loop`), without a Python loop over them.
     """
@@ -95,12 +123,12 @@ def _replicates(variants, correct, pair_of_unit, unit_of_link, n_pairs, n_boot, 
         variant: [np.argsort(-unc, kind="stable") for unc in (unc_p, unc_h)]
         for variant, (_, unc_p, unc_h) in variants.items()
     }
-    draws = bootstrap_weights(pair_of_unit, n_pairs, n_boot, rng)
+    drawn = unit_weights(pair_of_unit, n_pairs, n_boot, rng)
     chunk = max(1, CHUNK_ELEMENTS // max(len(correct), 1))
     for start in range(0, n_boot, chunk):
-        w = np.stack([next(draws)[unit_of_link] for _ in range(min(chunk, n_boot - start))])
-        w = w.astype(np.int32) if w.sum() < 2**31 else w  # half the memory traffic
-        rows = slice(start, start + len(w))
+        rows = slice(start, min(start + chunk, n_boot))
+        w = np.take(drawn[rows], unit_of_link, axis=1)
+        w = w.astype(np.int32) if w.sum(dtype=np.int64) < 2**31 else w.astype(np.int64)
         total = w.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):  # total 0 -> nan
             # whole numbers: the same as _statistics' sum, any order

@@ -2,7 +2,7 @@
 
     python benchmarks/bootstrap_bench.py [--links 50000] [--pairs 100] [--boot 1000]
         [--seed 0] [--repeats 1] [--skip-loop] [--real ../shared/data/ctc/Fluo-N2DL-HeLa
-        [--method sm] [--step 1]]
+        [--methods sm fp fpa as asf] [--step 1]]
 
 A synthetic edge table (default): ``--links`` daughters spread over ``--pairs`` frame
 pairs, each with the "appears" class and three candidate mothers; 95 % of them are
@@ -11,7 +11,9 @@ exactly and another third a P rounded to 0.05 (ties, as sampling methods give), 
 rest a continuous P; a link is correct with probability P. With ``--real DATA``, the
 edge table of one method on a real sequence instead: the distance tracker fitted on
 sequence 01 (sigma from its step-1 moves) links sequence 02 at ``--step`` with
-``--method``, judged against the sequence's truth (as the workflow's evaluation split).
+``--methods``, judged against the sequence's truth (as the workflow's evaluation split);
+with several methods, they are judged in turn with the same seed, as one workflow job
+judges them, and the times per method and in all are printed.
 
 Times `evaluate` (``tau = 0.8``, ``--boot`` replicates) with the default (vectorised)
 replicates, first drawing them and then with the draws kept from that call (what every
@@ -63,8 +65,8 @@ def synthetic_table(n_daughters: int, n_pairs: int, seed: int) -> tuple[pd.DataF
     return join_truth(table, truth), truth
 
 
-def real_table(data: str, method: str, step: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One method's edge table of sequence 02 with ``true``, and its truth (module docstring)."""
+def real_tables(data: str, methods: list[str], step: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Each method's edge table of sequence 02 with ``true``, and its truth (module docstring)."""
     from uqtrack.ctc import read_sequence
     from uqtrack.frames import frame_source
     from uqtrack.lineage import frame_pairs, sequence_frames, true_links
@@ -77,9 +79,36 @@ def real_table(data: str, method: str, step: int) -> tuple[pd.DataFrame, pd.Data
     tracks, dets, stats = read_sequence(data, "02")
     truth = true_links(tracks, dets, step)
     pairs = frame_pairs(sequence_frames(stats), step)
-    table, _ = link_sequence(frame_source(dets), pairs, DistanceTracker(sigma=sigma), [method],
-                             MethodParams(k=10), seed=(0, "bench"))[method]
-    return join_truth(table, truth), truth
+    out = link_sequence(frame_source(dets), pairs, DistanceTracker(sigma=sigma), methods,
+                        MethodParams(k=10), seed=(0, "bench"))
+    return {method: join_truth(table, truth) for method, (table, _) in out.items()}, truth
+
+
+def job(tables: dict[str, pd.DataFrame], truth: pd.DataFrame, args) -> None:
+    """Time judging every method in turn with one seed, as one workflow job does."""
+    seconds = {}
+    results = {}
+    for label, replicates in (("vectorised", evaluation._replicates), ("loop (before)", evaluation._replicates_loop)):
+        evaluation._LAST_DRAWN.clear()
+        original, evaluation._replicates = evaluation._replicates, replicates
+        try:
+            for method, table in tables.items():
+                tic = time.perf_counter()
+                results[label, method] = evaluation.evaluate(
+                    table, 0.8, truth, args.boot, np.random.default_rng(args.seed)
+                )
+                seconds[label, method] = time.perf_counter() - tic
+        finally:
+            evaluation._replicates = original
+    for method, table in tables.items():
+        judged = int((table["pred"] & (table["mother"] != 0)).sum())
+        new, old = results["vectorised", method], results["loop (before)", method]
+        same = all(np.array_equal(new[v].values, old[v].values, equal_nan=True) for v in old.data_vars)
+        print(f"{method:4s} {judged:6d} judged links: vectorised {seconds['vectorised', method]:6.2f} s, "
+              f"loop {seconds['loop (before)', method]:6.2f} s, identical: {same}")
+    fast = sum(v for (label, _), v in seconds.items() if label == "vectorised")
+    slow = sum(v for (label, _), v in seconds.items() if label != "vectorised")
+    print(f"all methods: vectorised {fast:.2f} s, loop {slow:.2f} s, vectorised/loop {fast / slow:.2f}")
 
 
 def main() -> None:
@@ -91,13 +120,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--skip-loop", action="store_true", help="time only the vectorised replicates")
     parser.add_argument("--real", help="a CTC dataset folder with sequences 01 and 02")
-    parser.add_argument("--method", default="sm")
+    parser.add_argument("--methods", nargs="+", default=["sm"],
+                        help="with --real: judge each, as one workflow job does (same draws)")
     parser.add_argument("--step", type=int, default=1)
     args = parser.parse_args()
     if args.real:
-        table, truth = real_table(args.real, args.method, args.step)
+        tables, truth = real_tables(args.real, args.methods, args.step)
     else:
         table, truth = synthetic_table(args.links, args.pairs, args.seed)
+        tables = {"synthetic": table}
+    if len(tables) > 1:
+        job(tables, truth, args)
+        return
+    table = next(iter(tables.values()))
     judged = int((table["pred"] & (table["mother"] != 0)).sum())
     print(f"{len(table)} rows, {len(truth)} daughters, {judged} judged links, {args.boot} replicates")
 

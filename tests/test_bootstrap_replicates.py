@@ -184,3 +184,15 @@ def test_kept_draws_are_used_only_for_the_same_daughters_and_generator_state():
         list(evaluation.bootstrap_weights(fewer, 6, 30, np.random.default_rng(9))),
     )
     assert evaluation.unit_weights(pair_of_unit, 6, 31, np.random.default_rng(9)).shape == (31, 18)
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.MT19937, np.random.Philox, np.random.SFC64])
+def test_kept_draws_with_generators_whose_state_holds_arrays(bit_generator):
+    pair_of_unit = np.repeat(np.arange(4), 2)
+    evaluation._LAST_DRAWN.clear()
+    first = evaluation.unit_weights(pair_of_unit, 4, 10, np.random.Generator(bit_generator(5)))
+    rng = np.random.Generator(bit_generator(5))
+    assert evaluation.unit_weights(pair_of_unit, 4, 10, rng) is first
+    other = evaluation.unit_weights(pair_of_unit, 4, 10, np.random.Generator(bit_generator(6)))
+    expected = list(evaluation.bootstrap_weights(pair_of_unit, 4, 10, np.random.Generator(bit_generator(6))))
+    np.testing.assert_array_equal(other, expected)

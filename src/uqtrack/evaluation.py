@@ -87,7 +87,7 @@ def unit_weights(pair_of_unit: np.ndarray, n_pairs: int, n_boot: int, rng: np.ra
     """
     state = rng.bit_generator.state
     key = (state, n_pairs, n_boot)
-    if _LAST_DRAWN.get("key") == key and np.array_equal(_LAST_DRAWN["pair_of_unit"], pair_of_unit):
+    if _same(_LAST_DRAWN.get("key"), key) and np.array_equal(_LAST_DRAWN["pair_of_unit"], pair_of_unit):
         rng.bit_generator.state = _LAST_DRAWN["state_after"]
         return _LAST_DRAWN["weights"]
     weights = np.zeros((n_boot, len(pair_of_unit)), dtype=np.uint8)
@@ -99,6 +99,17 @@ def unit_weights(pair_of_unit: np.ndarray, n_pairs: int, n_boot: int, rng: np.ra
     _LAST_DRAWN.update(key=key, pair_of_unit=pair_of_unit.copy(), state_after=rng.bit_generator.state,
                        weights=weights)
     return weights
+
+
+def _same(a, b) -> bool:
+    """Equal nested generator states (dicts, tuples, ints, arrays: MT19937 and Philox hold arrays)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
 
 
 #: Weights held at once by :func:`_replicates` (replicates x links, 8 bytes each):

@@ -33,6 +33,9 @@ __all__ = [
     "sparsification_error",
     "ause",
     "mean_sparsification_improvement",
+    "ece_replicates",
+    "sparsification_replicates",
+    "mean_sparsification_improvement_replicates",
     "entropy",
 ]
 
@@ -95,6 +98,26 @@ def _as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64]:
     if w.size and w.min() < 0:
         raise ValueError("weights must be >= 0")
     return w
+
+
+def _as_counts(weights: ArrayLike, n: int) -> NDArray[np.integer]:
+    """A (replicates, n) matrix of non-negative whole-number weights, as integers.
+
+    int32 where the whole matrix sums to less than 2**31 (then no prefix sum over
+    all its rows overflows; half the memory traffic of int64), else int64.
+    """
+    w = np.asarray(weights)
+    if w.ndim != 2 or w.shape[1] != n:
+        raise ValueError(f"weights must have shape (replicates, {n}), got {w.shape}")
+    if w.dtype.kind == "f":
+        if not np.all(np.isfinite(w)) or np.any(w != np.round(w)):
+            raise ValueError("weights must be whole numbers (bootstrap counts)")
+    elif w.dtype.kind not in "iub":
+        raise ValueError(f"weights must be numeric, got dtype {w.dtype}")
+    if w.size and w.min() < 0:
+        raise ValueError("weights must be >= 0")
+    small = w.size == 0 or w.sum(dtype=np.float64) < 2**31
+    return w.astype(np.int32 if small else np.int64, copy=False)
 
 
 def _as_fractions(fractions: ArrayLike) -> NDArray[np.float64]:
@@ -472,6 +495,227 @@ def mean_sparsification_improvement(
     0.125
     """
     return float(np.mean(sparsification(uncertainty, correct, fractions, weights)))
+
+
+# --------------------------------------------------------------------------- #
+# many weightings at once (bootstrap replicates)
+# --------------------------------------------------------------------------- #
+# A bootstrap replicate weights each prediction by how often it was drawn. The
+# functions below take a (replicates, n) matrix of such whole-number weights and
+# return what the weighted functions above return for each row, bit for bit: sums
+# of whole numbers are exact in any order, and the one sum that is not (weighted
+# confidences per ECE bin) is accumulated in the same order as there.
+
+
+def ece_replicates(
+    confidence: ArrayLike,
+    correct: ArrayLike,
+    weights: ArrayLike,
+    n_bins: int = N_BINS,
+) -> NDArray[np.float64]:
+    """:func:`ece` of each row of a weight matrix, in one pass over the matrix.
+
+    Parameters
+    ----------
+    confidence : array_like, shape (n,)
+        Confidences in [0, 1].
+    correct : array_like, shape (n,)
+        Whether each prediction is correct (bool or 0/1).
+    weights : array_like, shape (r, n)
+        Non-negative whole-number weights (e.g. bootstrap counts), one row per
+        replicate.
+    n_bins : int, default 15
+        Number of equal-width bins (see :func:`bin_index`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (r,)
+        ``ece(confidence, correct, n_bins, weights=weights[i])`` for each row
+        ``i``, identical to it; ``nan`` for a row of total weight 0.
+
+    Examples
+    --------
+    >>> ece_replicates([0.9, 0.9, 0.2], [1, 0, 1], [[1, 1, 1], [1, 0, 1], [0, 0, 0]]).round(4).tolist()
+    [0.5333, 0.45, nan]
+    """
+    n_bins = _check_bins(n_bins)
+    conf = _as_probability(confidence, "confidence")
+    corr = _as_correct(correct, conf.size)
+    w = _as_counts(weights, conf.size)
+    n_rep = w.shape[0]
+    idx = bin_index(conf, n_bins)
+    # columns grouped by bin, in table order within a bin (stable sort)
+    perm = np.argsort(idx, kind="stable")
+    sizes = np.bincount(idx, minlength=n_bins)
+    bins = np.flatnonzero(sizes)
+    ends = np.cumsum(sizes)[bins]
+    starts = ends - sizes[bins]
+    w_binned = np.take(w, perm, axis=1)
+    corr_binned = corr[perm].astype(w.dtype)
+    conf_binned = conf[perm]
+    count = np.zeros((n_rep, n_bins))
+    sum_conf = np.zeros((n_rep, n_bins))
+    sum_corr = np.zeros((n_rep, n_bins))
+    for b, lo, hi in zip(bins, starts, ends):
+        wb = w_binned[:, lo:hi]
+        # whole numbers (no overflow: _as_counts): exact in any order
+        count[:, b] = wb.sum(axis=1, dtype=w.dtype)
+        sum_corr[:, b] = wb @ corr_binned[lo:hi]
+        # reliability's np.bincount adds w * conf one prediction after the other,
+        # in table order; a cumulative sum along the row adds them in that order
+        sum_conf[:, b] = np.cumsum(wb * conf_binned[lo:hi], axis=1)[:, -1]
+    total = count.sum(axis=1)
+    occupied = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = count / total[:, None] * np.abs(sum_corr / count - sum_conf / count)
+    out = np.full(n_rep, np.nan)
+    # ece sums the occupied bins' terms as one array of that length; numpy's pairwise
+    # sum groups terms by their count, so rows are summed in groups of equal count
+    n_occupied = occupied.sum(axis=1)
+    for m in np.unique(n_occupied[n_occupied > 0]):
+        rows = np.flatnonzero(n_occupied == m)
+        out[rows] = terms[rows][occupied[rows]].reshape(len(rows), m).sum(axis=1)
+    return out
+
+
+def sparsification_replicates(
+    uncertainty: ArrayLike,
+    correct: ArrayLike,
+    weights: ArrayLike,
+    fractions: ArrayLike = SPARSIFICATION_FRACTIONS,
+    order: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    """:func:`sparsification` of each row of a weight matrix, sorting once.
+
+    Parameters
+    ----------
+    uncertainty : array_like, shape (n,)
+        Finite uncertainty scores; larger means less certain.
+    correct : array_like, shape (n,)
+        Whether each prediction is correct (bool or 0/1).
+    weights : array_like, shape (r, n)
+        Non-negative whole-number weights (e.g. bootstrap counts), one row per
+        replicate.
+    fractions : array_like, shape (m,), default SPARSIFICATION_FRACTIONS
+        Fractions ``q`` in [0, 1] to drop.
+    order : array_like of int, shape (n,), optional
+        The predictions from most to least uncertain, e.g.
+        ``np.argsort(-uncertainty, kind="stable")`` (the default) computed once
+        for many calls. Runs of equal uncertainty along it count as blocks by
+        their expected accuracy, as in :func:`sparsification`, so any order of
+        the ties gives the same curves.
+
+    Returns
+    -------
+    numpy.ndarray, shape (r, m)
+        ``sparsification(uncertainty, correct, fractions, weights=weights[i])``
+        in row ``i``, identical to it.
+
+    Examples
+    --------
+    >>> sparsification_replicates([0.9, 0.1, 0.5, 0.7], [0, 1, 1, 1],
+    ...                           [[1, 1, 1, 1], [0, 1, 1, 2]], [0, 0.25, 0.5]).tolist()
+    [[0.0, 0.25, 0.25], [0.0, 0.0, 0.0]]
+    """
+    unc = _as_1d(uncertainty, "uncertainty")
+    corr = _as_correct(correct, unc.size)
+    q = _as_fractions(fractions)
+    w = _as_counts(weights, unc.size)
+    n_rep, n = w.shape
+    if order is None:
+        order = np.argsort(-unc, kind="stable")
+    else:
+        order = np.asarray(order)
+        if (
+            order.shape != (n,)
+            or order.dtype.kind not in "iu"
+            or (n and (order.min() < 0 or order.max() >= n or np.bincount(order, minlength=n).max() > 1))
+        ):
+            raise ValueError(f"order must be a permutation of 0 .. {n - 1}")
+        if np.any(np.diff(unc[order]) > 0):
+            raise ValueError("order must run from the most to the least uncertain")
+    if n == 0 or n_rep == 0:
+        return np.full((n_rep, q.size), np.nan)
+    # Blocks of equal uncertainty along the order. Per row, sparsification's "weight
+    # dropped before block b" is the prefix sum of the row's weights in that order up
+    # to the block's first prediction. All rows' prefix sums come from ONE cumulative
+    # sum over the flattened rows (whole numbers, exact), which also increases from
+    # row to row, so one searchsorted finds every row's cut. Zero-weight predictions,
+    # which sparsification leaves out, change no prefix sum, and the cut still lands
+    # in the block it lands in there (the last one that starts at or before it).
+    u = unc[order]
+    new_block = np.r_[True, u[1:] != u[:-1]]
+    block = np.cumsum(new_block) - 1  # block of each position
+    first = np.flatnonzero(new_block)
+    after_last = np.r_[first[1:], n]  # one past the last position of each block
+    w_sorted = np.take(w, order, axis=1)
+    cum = np.empty(n_rep * n + 1, dtype=w.dtype)  # cum[i]: flattened weights before i
+    cum[0] = 0
+    np.cumsum(w_sorted, out=cum[1:])
+    row0 = np.arange(n_rep) * n  # flat position of each row's start
+    base = cum[row0]
+    total = cum[row0 + n] - base
+    # The correct weight before a position comes from a second prefix sum over the
+    # predictions of the smaller class only (correct or wrong; often a fifth of them).
+    c_sorted = corr[order] == 1
+    minority_correct = 2 * c_sorted.sum() <= n
+    minority = c_sorted if minority_correct else ~c_sorted
+    in_minority = np.r_[0, np.cumsum(minority)]  # minority positions before each position
+    n_min = int(in_minority[-1])
+    cum_m = np.empty(n_rep * n_min + 1, dtype=w.dtype)
+    cum_m[0] = 0
+    np.cumsum(np.take(w, order[minority], axis=1), out=cum_m[1:])
+    row0_m = np.arange(n_rep) * n_min
+    base_m = cum_m[row0_m]
+
+    def before(pos):
+        """Weight and correct weight of each row's first ``pos`` predictions (whole numbers)."""
+        w_before = cum[row0[:, None] + pos] - base[:, None]
+        m_before = cum_m[row0_m[:, None] + in_minority[pos]] - base_m[:, None]
+        return w_before.astype(float), (m_before if minority_correct else w_before - m_before).astype(float)
+
+    total_c = before(np.full((n_rep, 1), n))[1][:, 0]
+    k = np.floor(q * total[:, None] + _COUNT_SLACK)  # weight dropped, per row and q
+    found = np.searchsorted(cum, (base[:, None] + k).astype(cum.dtype), side="right")
+    # the last position whose weight before it is <= k, then its block
+    b = block[np.clip(found - 1 - row0[:, None], 0, n - 1)]
+    w0, c0 = before(first[b])
+    w1, c1 = before(after_last[b])
+    kept = total[:, None] - k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the same expression as _remaining_accuracy's, on the same whole numbers
+        kept_correct = (total_c[:, None] - c1) + (c1 - c0) * np.clip(w1 - k, 0, None) / (w1 - w0)
+        acc = np.where(kept > 0, kept_correct / kept, np.nan)
+        acc_all = np.where(total > 0, total_c / total, np.nan)
+    return acc - acc_all[:, None]
+
+
+def mean_sparsification_improvement_replicates(
+    uncertainty: ArrayLike,
+    correct: ArrayLike,
+    weights: ArrayLike,
+    fractions: ArrayLike = SPARSIFICATION_FRACTIONS,
+    order: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    """:func:`mean_sparsification_improvement` of each row of a weight matrix.
+
+    Parameters are those of :func:`sparsification_replicates`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (r,)
+        The mean over ``q`` of each row's curve, identical to
+        ``mean_sparsification_improvement(..., weights=weights[i])``; ``nan`` for
+        a row of total weight 0.
+
+    Examples
+    --------
+    >>> mean_sparsification_improvement_replicates([0.9, 0.1, 0.5, 0.7], [0, 1, 1, 1],
+    ...                                            [[1, 1, 1, 1], [0, 0, 0, 0]], [0, 0.25]).tolist()
+    [0.125, nan]
+    """
+    curves = sparsification_replicates(uncertainty, correct, weights, fractions, order)
+    return np.ascontiguousarray(curves).mean(axis=1)  # row by row, as np.mean of one curve
 
 
 # --------------------------------------------------------------------------- #

@@ -177,7 +177,8 @@ def test_kept_draws_are_used_only_for_the_same_daughters_and_generator_state():
     # another state, other daughters, another count: drawn afresh
     rng = np.random.default_rng(9)
     other = evaluation.unit_weights(pair_of_unit, 6, 30, rng)
-    np.testing.assert_array_equal(other, list(evaluation.bootstrap_weights(pair_of_unit, 6, 30, np.random.default_rng(9))))
+    expected = list(evaluation.bootstrap_weights(pair_of_unit, 6, 30, np.random.default_rng(9)))
+    np.testing.assert_array_equal(other, expected)
     fewer = pair_of_unit[:-1]
     np.testing.assert_array_equal(
         evaluation.unit_weights(fewer, 6, 30, np.random.default_rng(9)),

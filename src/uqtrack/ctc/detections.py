@@ -19,14 +19,18 @@ __all__ = ["read_all", "read_detections"]
 
 
 def _read_one(item: tuple[int, Path]) -> tuple[int, tuple[int, int], dict[str, np.ndarray]]:
+    """``(frame, path)`` -> ``(frame, image shape, regions)``; one task of the thread pool."""
     t, path = item
     img = read_frame(path)
     return t, img.shape, frame_regions(img)
 
 
-def read_all(
-    tra_dir: Path, frames: dict[int, Path], workers: int | None
-) -> tuple[pd.DataFrame, dict[int, tuple[int, int]]]:
+def read_all(frames: dict[int, Path], workers: int | None) -> tuple[pd.DataFrame, dict[int, tuple[int, int]]]:
+    """Detections (as :func:`read_detections`) and the shape of each frame of ``frames``.
+
+    ``frames`` maps frame number to file; ``workers`` threads decode (default: up to
+    4, bounded by the CPU count); the result does not depend on their number.
+    """
     # Decoding (zstd/LZW in imagecodecs) and numpy release the GIL, so threads help.
     workers = workers or min(4, os.cpu_count() or 1)
     items = list(frames.items())
@@ -82,5 +86,5 @@ def read_detections(
         mask that is not a readable 2-D non-negative integer image.
     """
     tra_dir = Path(tra_dir)
-    det, _ = read_all(tra_dir, select_frames(find_frames(tra_dir), frames, tra_dir), workers)
+    det, _ = read_all(select_frames(find_frames(tra_dir), frames, tra_dir), workers)
     return det

@@ -155,6 +155,13 @@ def ignored_files(folder: StrPath | None, kind: str) -> list[str]:
 
 
 def select_frames(frames: dict[int, Path], subset: Iterable[int] | None, tra_dir: Path) -> dict[int, Path]:
+    """The files of the frames in ``subset`` (all of ``frames`` when ``None``), in frame order.
+
+    Raises
+    ------
+    InputError
+        ``subset`` is empty or names a frame without a file (named after ``tra_dir``).
+    """
     if subset is None:
         return frames
     wanted = sorted({int(t) for t in subset})

@@ -8,7 +8,6 @@ needs (a sequence without ``man_track.txt`` can be tracked).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,7 +54,7 @@ def read_sequence(
     tracks = read_man_track(tra_dir / MAN_TRACK)
     all_frames = find_frames(tra_dir)
     chosen = select_frames(all_frames, frames, tra_dir)
-    detections, shapes = read_all(tra_dir, chosen, workers)
+    detections, shapes = read_all(chosen, workers)
     stats = validate(
         tracks,
         detections,
@@ -99,7 +98,7 @@ def read_masks(
         width)), ``max_cells_per_frame`` and ``mean_cells_per_frame``.
     """
     frames = find_label_images(location)
-    detections, shapes = read_all(Path(location), frames, workers)
+    detections, shapes = read_all(frames, workers)
     if not allow_mixed_frame_sizes:
         check_one_size(shapes, frames)
     numbers = np.fromiter(frames, dtype=np.int64)

@@ -14,7 +14,7 @@ from uqtrack.assignment import (
     solve_map,
     top_k,
 )
-from uqtrack.assignment.bounds import _bounds, _map_and_reduced_costs
+from uqtrack.assignment.bounds import _map_and_reduced_costs, map_bounds
 
 from conftest import SHARED_DATA, needs_shared_data
 from test_assignment import assert_same_top_k, frame
@@ -24,7 +24,7 @@ TOL = 1e-9
 
 def bound_holds(problem: Problem, choice: np.ndarray) -> bool:
     """cost(A) >= cost(MAP) + sum of A's reduced costs - tol (what pruning relies on)."""
-    b = _bounds(problem)
+    b = map_bounds(problem)
     r = np.where(choice >= 0, b.rc[np.maximum(choice, 0)], b.rc_appear).sum()
     return solution_cost(problem, choice) >= solution_cost(problem, b.map_choice) + r - b.tol
 

@@ -17,9 +17,9 @@ from uqtrack.assignment import (
     top_k,
 )
 from uqtrack.assignment import milp as milp_module
-from uqtrack.assignment.canonical import _canonical
-from uqtrack.assignment.milp import _nogood_top_k
-from uqtrack.assignment.problem import _args
+from uqtrack.assignment.canonical import canonical_choice
+from uqtrack.assignment.milp import nogood_top_k
+from uqtrack.assignment.problem import problem_args
 
 from conftest import SHARED_DATA, cost_by_hand, enumerate_by_hand, needs_shared_data
 from test_assignment import frame, random_small
@@ -48,7 +48,7 @@ def check_map(problem: Problem) -> int:
         assert is_feasible(problem, sol.choice)
         assert tuple(sol.choice.tolist()) == best[0], method
     # The raw HiGHS answer (before tie-breaking) is optimal too: an independent check.
-    raw = _nogood_top_k(*_args(problem), 1)[0]
+    raw = nogood_top_k(*problem_args(problem), 1)[0]
     assert cost_by_hand(problem, raw) == pytest.approx(want, abs=TOL)
     assert solution_cost(problem, raw) == pytest.approx(want, abs=TOL)
     return len(best)
@@ -98,7 +98,7 @@ def test_tie_break_is_independent_of_the_starting_optimum() -> None:
         problem = random_small(rng, integer_costs=True)
         best = optima(problem)
         for start in best:
-            assert tuple(_canonical(problem, np.array(start)).tolist()) == best[0]
+            assert tuple(canonical_choice(problem, np.array(start)).tolist()) == best[0]
         checked += len(best) > 1
     assert checked > 20
 
@@ -106,9 +106,9 @@ def test_tie_break_is_independent_of_the_starting_optimum() -> None:
 def test_canonical_rejects_a_non_optimal_start() -> None:
     problem = Problem(2, 2, [[0, 0], [1, 1]], [1.0, 1.0], 5.0, 5.0)
     with pytest.raises(RuntimeError, match="not optimal"):
-        _canonical(problem, np.array([-1, 1]))
+        canonical_choice(problem, np.array([-1, 1]))
     with pytest.raises(ValueError, match="max_daughters"):
-        _canonical(Problem(1, 2, [[0, 0], [0, 1]], [1.0, 1.0], 5.0, 5.0, 1), np.array([0, 1]))
+        canonical_choice(Problem(1, 2, [[0, 0], [0, 1]], [1.0, 1.0], 5.0, 5.0, 1), np.array([0, 1]))
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_map_medium_frames(n: int, seed: int, integer_costs: bool) -> None:
     # Every optimum among the top-10 canonicalises to the same assignment.
     for sol in top_k(problem, 10):
         if sol.cost <= lsa.cost + 1e-9:
-            assert np.array_equal(_canonical(problem, sol.choice), lsa.choice)
+            assert np.array_equal(canonical_choice(problem, sol.choice), lsa.choice)
 
 
 @needs_shared_data

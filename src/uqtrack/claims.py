@@ -17,8 +17,6 @@ finding needs (T1 on summaries without ``expected_wrong`` / ``n_wrong``).
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -739,56 +737,3 @@ def markdown(table: pd.DataFrame, across: pd.DataFrame, context: Mapping[str, st
                 cells.append("")
         lines.append(f"| {tracker} | {method} | {'+TS' if ts == 'ts' else 'raw'} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def _inline(text: str) -> str:
-    text = html.escape(text, quote=False)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-    text = re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
-def to_html(markdown_text: str) -> str:
-    """The subset of Markdown that :func:`markdown` writes, as a standalone HTML page.
-
-    (Snakemake's report shows HTML inline but offers Markdown only as a download.)
-    """
-    out, table, para = [], [], []
-
-    def flush():
-        if table:
-            rows = [r for r in table if not set(r.replace("|", "").strip()) <= set("-")]
-            cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
-            head = "".join(f"<th>{_inline(c)}</th>" for c in cells[0])
-            body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in cells[1:])
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-            table.clear()
-        if para:
-            out.append(f"<p>{_inline(' '.join(para))}</p>")
-            para.clear()
-
-    for line in markdown_text.splitlines():
-        if line.startswith("|"):
-            if para:
-                flush()
-            table.append(line)
-            continue
-        flush() if table else None
-        if not line.strip():
-            flush()
-        elif line.startswith("## "):
-            flush()
-            out.append(f"<h2>{_inline(line[3:])}</h2>")
-        elif line.startswith("# "):
-            flush()
-            out.append(f"<h1>{_inline(line[2:])}</h1>")
-        elif line.startswith("- "):
-            flush()
-            out.append(f"<ul><li>{_inline(line[2:])}</li></ul>")
-        else:
-            para.append(line)
-    flush()
-    style = ("body{font-family:sans-serif;max-width:70em;margin:1em auto;font-size:14px}"
-             "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
-             "vertical-align:top}th{background:#eee}")
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{style}</style></head><body>" + "\n".join(out) + "</body></html>\n"

@@ -2,6 +2,7 @@
 
 from uqtrack import claims
 from uqtrack.files import atomic_path, read_netcdf, write_tsv
+from uqtrack.report import to_html
 from uqtrack.scripting import run_rule
 
 
@@ -11,7 +12,7 @@ def main(sm):
     table = claims.check(summary, boot, sm.params.tracker_types)
     text = claims.markdown(table, claims.across_datasets(summary), sm.params.context)
     write_tsv(table, sm.output.table)
-    for path, content in ((sm.output.markdown, text), (sm.output.html, claims.to_html(text))):
+    for path, content in ((sm.output.markdown, text), (sm.output.html, to_html(text))):
         with atomic_path(path) as tmp:
             tmp.write_text(content)
 

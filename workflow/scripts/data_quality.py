@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from uqtrack import quality
-from uqtrack.claims import to_html
 from uqtrack.files import atomic_path, read_json, read_netcdf
+from uqtrack.report import to_html
 from uqtrack.scripting import run_rule
 
 

@@ -10,8 +10,8 @@ describes.
 
 :func:`lsa_map_cost` solves it densely with
 :func:`scipy.optimize.linear_sum_assignment`, independent of everything else.
-:func:`_slot_lp`, :func:`_match` and :func:`_duals` solve it sparsely and
-recover optimal dual potentials; :func:`_bounds` turns them into reduced costs,
+:func:`slot_lp`, :func:`slot_matching` and :func:`slot_duals` solve it sparsely and
+recover optimal dual potentials; :func:`map_bounds` turns them into reduced costs,
 per edge and per "appears" option a lower bound on the extra cost of taking it,
 with which the decomposition prunes edges and bounds its branch and bound.
 """
@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from uqtrack.assignment.problem import Problem
 
 #: Bellman-Ford rounds run in exact arithmetic before every constraint gets the
-#: slack :attr:`_SlotLP.delta` (see :func:`_duals`). Shortest alternating paths
+#: slack :attr:`SlotLP.delta` (see :func:`slot_duals`). Shortest alternating paths
 #: on real frames have at most a few dozen arcs; a run still changing after this
 #: many rounds is chasing float noise around a cycle of exact weight zero.
 EXACT_ROUNDS = 64
@@ -63,7 +63,7 @@ def lsa_map_cost(problem: Problem) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class _SlotLP:
+class SlotLP:
     """The sparse slot formulation of a problem: one entry per (edge, slot) and per appear column.
 
     Entries are ordered edge-major within each slot block: ``(edge e, slot s)``
@@ -80,7 +80,12 @@ class _SlotLP:
     delta: float  # per-constraint slack of the duals once exact rounds run out
 
 
-def _slot_lp(problem: Problem) -> _SlotLP:
+def slot_lp(problem: Problem) -> SlotLP:
+    """The slot formulation of `problem` (see :class:`SlotLP`).
+
+    Mother i's slot s is column ``i * m + s``; an edge's first slot costs ``w - w_d``
+    (a mother that takes a daughter no longer pays w_d), its other slots ``w``.
+    """
     m, n_m, n_d, n_e = problem.max_daughters, problem.n_mothers, problem.n_daughters, problem.n_edges
     wa, wd = problem.appear_cost, problem.disappear_cost
     row = np.concatenate([np.tile(problem.edges[:, 1], m), np.arange(n_d)])
@@ -92,10 +97,10 @@ def _slot_lp(problem: Problem) -> _SlotLP:
     # 2**-44 of the largest magnitude: a few hundred units in the last place,
     # far above the rounding of one relaxation, far below any real cost gap.
     delta = 2.0**-44 * (1.0 + float(np.abs(cost).max(initial=0.0)))
-    return _SlotLP(n_d, m * n_m + n_d, row, col, cost, edge, wd + 1.0, delta)
+    return SlotLP(n_d, m * n_m + n_d, row, col, cost, edge, wd + 1.0, delta)
 
 
-def _match(lp: _SlotLP) -> np.ndarray:
+def slot_matching(lp: SlotLP) -> np.ndarray:
     """An optimal matching of the slot formulation: the column of each row."""
     # The sparse matcher treats zeros as missing: shift all entries (>= -w_d)
     # by the same constant, which changes every full matching's cost alike.
@@ -105,7 +110,7 @@ def _match(lp: _SlotLP) -> np.ndarray:
     return col_of_row
 
 
-def _matched_entries(lp: _SlotLP, col_of_row: np.ndarray) -> np.ndarray:
+def _matched_entries(lp: SlotLP, col_of_row: np.ndarray) -> np.ndarray:
     """Index of each row's matched entry."""
     key = lp.row * lp.n_cols + lp.col
     order = np.argsort(key, kind="stable")
@@ -130,7 +135,7 @@ def _relax_up(p: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray) ->
     return changed
 
 
-def _duals(lp: _SlotLP, col_of_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def slot_duals(lp: SlotLP, col_of_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Optimal dual potentials of the slot formulation, given an optimal matching.
 
     Potentials ``p >= 0`` on columns, 0 on free columns, such that every entry's
@@ -192,7 +197,7 @@ def _duals(lp: _SlotLP, col_of_row: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return pos, 0.5 * (p_max + p_min), eps
 
 
-def _reduced(lp: _SlotLP, pos: np.ndarray, p: np.ndarray) -> np.ndarray:
+def reduced_costs(lp: SlotLP, pos: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Reduced cost of every entry (0 on the matched ones)."""
     col_of_row = lp.col[pos]
     return lp.cost - lp.cost[pos][lp.row] - p[col_of_row[lp.row]] + p[lp.col]
@@ -204,7 +209,7 @@ def _map_and_reduced_costs(
     """MAP choice and, per option, a lower bound on the extra cost of taking it.
 
     Solves the slot formulation as a sparse bipartite matching and recovers
-    optimal LP duals (:func:`_duals`). The returned reduced costs are >= 0 and
+    optimal LP duals (:func:`slot_duals`). The returned reduced costs are >= 0 and
     satisfy, for every feasible assignment A,
     ``cost(A) >= cost(MAP) + sum_j r_j(A) - err``, where ``r_j(A)`` is
     ``rc[e]`` if daughter j takes edge e in A and ``rc_appear[j]`` if it
@@ -222,11 +227,11 @@ def _map_and_reduced_costs(
         0 when the duals were recovered in exact arithmetic, else the bound on
         ``err`` above.
     """
-    lp = _slot_lp(problem)
-    col_of_row = _match(lp)
-    pos, p, eps = _duals(lp, col_of_row)
+    lp = slot_lp(problem)
+    col_of_row = slot_matching(lp)
+    pos, p, eps = slot_duals(lp, col_of_row)
     map_choice = lp.edge[pos].astype(np.int64)
-    reduced = _reduced(lp, pos, p)
+    reduced = reduced_costs(lp, pos, p)
     n_e, m = problem.n_edges, problem.max_daughters
     rc = np.full(n_e, np.inf)
     np.minimum.at(rc, lp.edge[: n_e * m], reduced[: n_e * m])
@@ -239,7 +244,7 @@ def _map_and_reduced_costs(
 
 
 @dataclass(frozen=True)
-class _Bounds:
+class Bounds:
     """Reduced costs (see :func:`_map_and_reduced_costs`) and the MAP."""
 
     map_choice: np.ndarray
@@ -256,9 +261,9 @@ def _tolerance(problem: Problem) -> float:
     return 1e-9 * (1.0 + scale)
 
 
-def _bounds(problem: Problem) -> _Bounds | None:
+def map_bounds(problem: Problem) -> Bounds | None:
     """The MAP and its reduced costs; None when there is nothing to choose."""
     if problem.n_edges == 0 or problem.n_daughters == 0:
         return None
     map_choice, rc, rc_appear, err = _map_and_reduced_costs(problem)
-    return _Bounds(map_choice, rc, rc_appear, _tolerance(problem) + err)
+    return Bounds(map_choice, rc, rc_appear, _tolerance(problem) + err)

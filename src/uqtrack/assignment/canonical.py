@@ -3,7 +3,7 @@
 Several assignments can share the minimum cost: integer costs, cells on a pixel
 grid, symmetric configurations. Which of them a solver returns is an accident
 of its search order, so every MAP that :func:`~uqtrack.assignment.solve_map`
-reports is passed through :func:`_canonical`, which replaces it by the optimal
+reports is passed through :func:`canonical_choice`, which replaces it by the optimal
 assignment whose choice vector (edge index per daughter, ``-1`` = appears) is
 lexicographically smallest: daughter 0 appears if some optimum lets it, else
 takes its lowest-numbered edge that some optimum uses, and so on.
@@ -29,11 +29,11 @@ from collections import deque
 
 import numpy as np
 
-from uqtrack.assignment.bounds import _duals, _match, _reduced, _slot_lp, _SlotLP
+from uqtrack.assignment.bounds import SlotLP, reduced_costs, slot_duals, slot_lp, slot_matching
 from uqtrack.assignment.problem import Problem
 
 
-def _tie_tolerance(lp: _SlotLP, p: np.ndarray) -> float:
+def _tie_tolerance(lp: SlotLP, p: np.ndarray) -> float:
     """Reduced costs and potentials at most this far from 0 count as 0.
 
     2**-32 (about 2e-10) of the largest cost or potential: thousands of times the
@@ -71,7 +71,7 @@ class _Walk:
     """Lexicographic descent over the optimal matchings (see the module docstring)."""
 
     def __init__(
-        self, lp: _SlotLP, tight: np.ndarray, must: list[bool], ent_of_row: np.ndarray
+        self, lp: SlotLP, tight: np.ndarray, must: list[bool], ent_of_row: np.ndarray
     ) -> None:
         self.lp, self.must = lp, must
         idx = np.flatnonzero(tight)
@@ -193,7 +193,7 @@ class _Walk:
             c = old
 
 
-def _canonical(problem: Problem, choice: np.ndarray | None = None) -> np.ndarray:
+def canonical_choice(problem: Problem, choice: np.ndarray | None = None) -> np.ndarray:
     """The lexicographically smallest optimal choice vector.
 
     Parameters
@@ -217,22 +217,22 @@ def _canonical(problem: Problem, choice: np.ndarray | None = None) -> np.ndarray
     n_d = problem.n_daughters
     if problem.n_edges == 0 or n_d == 0:
         return np.full(n_d, -1, dtype=np.int64)
-    lp = _slot_lp(problem)
-    pos, p, _ = _duals(lp, _match(lp))  # from the problem alone, whatever `choice` is
-    return _canonical_given(problem, lp, pos, p, choice)
+    lp = slot_lp(problem)
+    pos, p, _ = slot_duals(lp, slot_matching(lp))  # from the problem alone, whatever `choice` is
+    return canonical_choice_given(problem, lp, pos, p, choice)
 
 
-def _canonical_given(
-    problem: Problem, lp: _SlotLP, pos: np.ndarray, p: np.ndarray, choice: np.ndarray | None = None
+def canonical_choice_given(
+    problem: Problem, lp: SlotLP, pos: np.ndarray, p: np.ndarray, choice: np.ndarray | None = None
 ) -> np.ndarray:
-    """:func:`_canonical` from the slot formulation's optimal matching `pos` and duals `p`.
+    """:func:`canonical_choice` from the slot formulation's optimal matching `pos` and duals `p`.
 
     For callers that need the duals themselves too (the min-marginals), so the
     matching and Bellman-Ford run once. Needs at least one edge and one daughter.
     """
     n_d = problem.n_daughters
     tau = _tie_tolerance(lp, p)
-    tight = _reduced(lp, pos, p) <= tau
+    tight = reduced_costs(lp, pos, p) <= tau
     must = (p > tau).tolist()  # columns every optimum fills
     start = pos
     if choice is not None:

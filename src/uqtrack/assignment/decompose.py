@@ -18,9 +18,9 @@ import numpy as np
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from uqtrack.assignment.bounds import _Bounds, _bounds
-from uqtrack.assignment.problem import Problem, _make_solutions, solution_cost
-from uqtrack.assignment.search import ENUMERATE_BELOW, _solve_component
+from uqtrack.assignment.bounds import Bounds, map_bounds
+from uqtrack.assignment.problem import Problem, make_solutions, solution_cost
+from uqtrack.assignment.search import ENUMERATE_BELOW, solve_component
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +126,7 @@ def _components(
     keep: np.ndarray,
     k: int,
     budget: int,
-    bounds: _Bounds | None = None,
+    bounds: Bounds | None = None,
     limit: float = math.inf,
     deadline: tuple[float, float] | None = None,
 ) -> list[ComponentTopK]:
@@ -153,7 +153,7 @@ def _components(
             # The MAP's edges have reduced cost 0, so they are kept and local.
             map_local = np.where(glob_map >= 0, np.searchsorted(comp_edges, glob_map), -1)
             rc_local, rc_appear_local = bounds.rc[comp_edges], bounds.rc_appear[daughters]
-        local, costs = _solve_component(
+        local, costs = solve_component(
             args, k, bounds, map_local, rc_local, rc_appear_local, limit, budget, deadline
         )
         glob = np.where(local >= 0, comp_edges[np.maximum(local, 0)], -1)
@@ -208,7 +208,7 @@ def _combine(problem: Problem, comps: list[ComponentTopK], k: int) -> list[np.nd
     return list(choices)
 
 
-def _decomposed_top_k(
+def decomposed_top_k(
     problem: Problem,
     k: int,
     enumerate_below: int,
@@ -216,12 +216,12 @@ def _decomposed_top_k(
     deadline: tuple[float, float] | None = None,
 ) -> list[np.ndarray]:
     """Decomposed top-k, with the problem's own bounds (see :func:`_bounded_top_k`)."""
-    return _bounded_top_k(problem, _bounds(problem), k, enumerate_below, prune, deadline)
+    return _bounded_top_k(problem, map_bounds(problem), k, enumerate_below, prune, deadline)
 
 
 def _bounded_top_k(
     problem: Problem,
-    bounds: _Bounds | None,
+    bounds: Bounds | None,
     k: int,
     enumerate_below: int,
     prune: bool,
@@ -233,7 +233,7 @@ def _bounded_top_k(
     <= s. So if the k-th best assignment of the pruned problem costs at most
     MAP + s, it and all cheaper ones are the true top-k. Otherwise its cost
     gives a valid s for a further, then exact, pass. `bounds` may be any valid
-    :class:`~uqtrack.assignment.bounds._Bounds` of `problem` (None: none).
+    :class:`~uqtrack.assignment.bounds.Bounds` of `problem` (None: none).
     """
     everything = np.ones(problem.n_edges, dtype=bool)
     if bounds is None or not prune:
@@ -282,7 +282,7 @@ def _separate_top_k(
 ) -> ComponentTopK:
     """One component's top-k as the decomposed top-k of its own problem (own bounds)."""
     sub = _sub_problem(problem, mothers, daughters, edges, local)
-    sols = _make_solutions(sub, _decomposed_top_k(sub, k, ENUMERATE_BELOW, True))
+    sols = make_solutions(sub, decomposed_top_k(sub, k, ENUMERATE_BELOW, True))
     costs = np.array([s.cost for s in sols], dtype=np.float64)
     return _as_component(mothers, daughters, edges, [s.choice for s in sols], costs)
 
@@ -306,17 +306,17 @@ _PRUNE_ABOVE = 16
 
 
 def _shared_top_k(
-    problem: Problem, bounds: _Bounds, mothers: np.ndarray, daughters: np.ndarray,
+    problem: Problem, bounds: Bounds, mothers: np.ndarray, daughters: np.ndarray,
     edges: np.ndarray, local: np.ndarray, k: int,
 ) -> ComponentTopK:
-    """One component's top-k bounded by the frame's reduced costs (see :func:`_per_component_top_k`)."""
+    """One component's top-k bounded by the frame's reduced costs (see :func:`top_k_of_components`)."""
     sub = _sub_problem(problem, mothers, daughters, edges, local)
     glob_map = bounds.map_choice[daughters]
     # The MAP's edges have reduced cost 0, so they are kept and local.
     map_local = np.where(glob_map >= 0, np.searchsorted(edges, glob_map), -1)
-    sub_bounds = _Bounds(map_local, bounds.rc[edges], bounds.rc_appear[daughters], bounds.tol)
+    sub_bounds = Bounds(map_local, bounds.rc[edges], bounds.rc_appear[daughters], bounds.tol)
     prune = len(daughters) > _PRUNE_ABOVE
-    sols = _make_solutions(sub, _bounded_top_k(sub, sub_bounds, k + 1, ENUMERATE_BELOW, prune))
+    sols = make_solutions(sub, _bounded_top_k(sub, sub_bounds, k + 1, ENUMERATE_BELOW, prune))
     costs = np.array([s.cost for s in sols], dtype=np.float64)
     if not _unambiguous(costs, k, bounds.tol):
         return _separate_top_k(problem, mothers, daughters, edges, local, k)
@@ -349,8 +349,8 @@ def _single_edges(
     return out, tied
 
 
-def _per_component_top_k(
-    problem: Problem, kept: np.ndarray, k: int, bounds: _Bounds | None, shared: bool
+def top_k_of_components(
+    problem: Problem, kept: np.ndarray, k: int, bounds: Bounds | None, shared: bool
 ) -> list[ComponentTopK]:
     """Top-k of each component of the graph of edges `kept` (ascending), in :func:`_groups` order.
 

@@ -1,10 +1,10 @@
 """The assignment as an integer program, built with PuLP and solved exactly by HiGHS.
 
-:func:`_nogood_top_k` finds the K cheapest assignments by re-solving with one
+:func:`nogood_top_k` finds the K cheapest assignments by re-solving with one
 no-good cut per found solution; it is the MAP solver of :func:`solve_map`, the
 ``method="global"`` reference of :func:`top_k`, and the fallback for components
 too large for branch and bound. Inputs are plain arrays (see
-:func:`uqtrack.assignment.problem._args`), not a :class:`Problem`.
+:func:`uqtrack.assignment.problem.problem_args`), not a :class:`Problem`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _highs(time_limit: float | None = None) -> pulp.LpSolver:
     return pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, threads=1, timeLimit=time_limit)
 
 
-def _deadline(time_limit: float | None) -> tuple[float, float] | None:
+def make_deadline(time_limit: float | None) -> tuple[float, float] | None:
     """``(limit, wall-clock deadline)`` of a call with this time limit, or None."""
     if time_limit is None:
         return None
@@ -90,7 +90,7 @@ def _binary(prob: pulp.LpProblem, name: str) -> pulp.LpVariable:
     return pulp.LpVariable(name, cat=pulp.LpBinary)  # pragma: no cover - older PuLP
 
 
-def _nogood_top_k(
+def nogood_top_k(
     n_mothers: int,
     n_daughters: int,
     edges: np.ndarray,
@@ -105,7 +105,7 @@ def _nogood_top_k(
 
     Returns choices (edge index per daughter, or -1) in the order found, which
     is ascending cost. Fewer than `k` if the problem has fewer assignments.
-    With a `deadline` (see :func:`_deadline`) each solve gets the time left and
+    With a `deadline` (see :func:`make_deadline`) each solve gets the time left and
     :class:`TimeLimitReached` is raised once it is used up.
     """
     n_edges = len(edges)

@@ -12,7 +12,7 @@ fills its slot 0 first, and more otherwise; so the least matching that uses any
 slot of edge e is the least assignment that links e, and the least matching
 that gives row j its own appear column is the least assignment in which j
 appears. Forcing one entry ``(r, c)`` on an optimal matching ``sigma`` with
-optimal duals ``p`` (:func:`~uqtrack.assignment.bounds._duals`) changes the
+optimal duals ``p`` (:func:`~uqtrack.assignment.bounds.slot_duals`) changes the
 matching along one alternating cycle or path: r moves from ``c0 = sigma(r)``
 to c, c's owner moves on, and so on, until a row takes c0 (a cycle) or a free
 column; in the latter case c0 is either left empty or refilled by a chain of
@@ -48,8 +48,8 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from uqtrack.assignment.bounds import _duals, _match, _reduced, _slot_lp, _SlotLP
-from uqtrack.assignment.canonical import _canonical_given
+from uqtrack.assignment.bounds import SlotLP, reduced_costs, slot_duals, slot_lp, slot_matching
+from uqtrack.assignment.canonical import canonical_choice, canonical_choice_given
 from uqtrack.assignment.problem import Problem, solution_cost
 
 #: Most float64 entries one block of Dijkstra distances may hold (rows x columns);
@@ -94,11 +94,11 @@ def _graph(tail: np.ndarray, head: np.ndarray, weight: np.ndarray, n: int) -> cs
     return csr_array((weight[order], head[order], by_tail.indptr), shape=(n, n))
 
 
-def _entry_min_marginals(lp: _SlotLP, pos: np.ndarray, p: np.ndarray) -> np.ndarray:
+def _entry_min_marginals(lp: SlotLP, pos: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Least extra cost of a matching that uses each entry (see the module docstring)."""
     n_cols = lp.n_cols
     # Reduced costs can sit a few units in the last place below 0 (the duals' slack).
-    rc = np.maximum(_reduced(lp, pos, p), 0.0)
+    rc = np.maximum(reduced_costs(lp, pos, p), 0.0)
     home = lp.col[pos]  # each row's matched column
     arc = np.ones(len(lp.row), dtype=bool)
     arc[pos] = False
@@ -180,9 +180,9 @@ def min_marginals(problem: Problem) -> MinMarginals:
     if n_e == 0 or n_d == 0:
         choice = np.full(n_d, -1, dtype=np.int64)
         return MinMarginals(choice, solution_cost(problem, choice), np.zeros(n_e), np.zeros(n_d))
-    lp = _slot_lp(problem)
-    pos, p, _ = _duals(lp, _match(lp))
-    choice = _canonical_given(problem, lp, pos, p)
+    lp = slot_lp(problem)
+    pos, p, _ = slot_duals(lp, slot_matching(lp))
+    choice = canonical_choice_given(problem, lp, pos, p)
     delta = _entry_min_marginals(lp, pos, p)
     edge = delta[: m * n_e].reshape(m, n_e).min(axis=0)  # entry s * E + e: either slot
     none = delta[m * n_e :].copy()
@@ -205,12 +205,10 @@ def min_marginals_by_resolving(problem: Problem) -> MinMarginals:
     Returns
     -------
     MinMarginals
-        ``map_choice`` is :func:`~uqtrack.assignment.canonical._canonical`'s.
+        ``map_choice`` is :func:`~uqtrack.assignment.canonical.canonical_choice`'s.
     """
-    from uqtrack.assignment.canonical import _canonical
-
     m, n_m, n_d, n_e = problem.max_daughters, problem.n_mothers, problem.n_daughters, problem.n_edges
-    choice = _canonical(problem)
+    choice = canonical_choice(problem)
     cost = solution_cost(problem, choice)
     if n_d == 0:
         return MinMarginals(choice, cost, np.zeros(n_e), np.zeros(0))

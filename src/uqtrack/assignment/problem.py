@@ -182,7 +182,7 @@ def is_feasible(problem: Problem, choice: np.ndarray) -> bool:
     return bool(np.all(counts <= problem.max_daughters))
 
 
-def _make_solutions(problem: Problem, choices: list[np.ndarray]) -> list[Solution]:
+def make_solutions(problem: Problem, choices: list[np.ndarray]) -> list[Solution]:
     """Wrap choices as Solutions with recomputed costs, stably sorted by cost.
 
     The sort only repairs float-rounding disagreements between a solver's
@@ -195,7 +195,8 @@ def _make_solutions(problem: Problem, choices: list[np.ndarray]) -> list[Solutio
 
 
 
-def _check_k(k: int) -> None:
+def check_k(k: int) -> None:
+    """Raise ValueError unless `k` (the number of assignments asked for) is a positive integer."""
     if int(k) != k or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
 
@@ -204,7 +205,7 @@ def _check_k(k: int) -> None:
 Args = tuple[int, int, np.ndarray, np.ndarray, float, float, int]
 
 
-def _args(problem: Problem) -> Args:
+def problem_args(problem: Problem) -> Args:
     """``(n_mothers, n_daughters, edges, costs, appear, disappear, max_daughters)``.
 
     The plain-argument form the solvers take, which spares sub-problems the
@@ -282,5 +283,5 @@ def brute_force(problem: Problem) -> list[Solution]:
     list of Solution
         Ascending cost.
     """
-    found = _enumerate(*_args(problem))
-    return _make_solutions(problem, [np.array(c, dtype=np.int64) for _, c in found])
+    found = _enumerate(*problem_args(problem))
+    return make_solutions(problem, [np.array(c, dtype=np.int64) for _, c in found])

@@ -1,6 +1,6 @@
 """Exact top-K of one component by branch and bound on LP reduced costs.
 
-:func:`_solve_component` enumerates a component's K cheapest assignments by
+:func:`solve_component` enumerates a component's K cheapest assignments by
 depth-first branch and bound within a search budget (:data:`ENUMERATE_BELOW`
 nodes), and falls back to HiGHS with no-good cuts when the budget runs out or
 the component is too deep. Both give identical results.
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from uqtrack.assignment.bounds import _Bounds
-from uqtrack.assignment.milp import _nogood_top_k
+from uqtrack.assignment.bounds import Bounds
+from uqtrack.assignment.milp import nogood_top_k
 from uqtrack.assignment.problem import Args
 
 #: Default search budget (branch-and-bound nodes) within which a component's
@@ -141,10 +141,10 @@ def _deepening(
             level = 4.0 * level + 1.0
 
 
-def _solve_component(
+def solve_component(
     args: Args,
     k: int,
-    bounds: _Bounds | None,
+    bounds: Bounds | None,
     map_local: np.ndarray | None,
     rc_local: np.ndarray | None,
     rc_appear_local: np.ndarray | None,
@@ -154,7 +154,7 @@ def _solve_component(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local choices (r, n) and costs (r,) of a sub-problem's top-k.
 
-    `deadline` bounds the HiGHS fallback (see :func:`~uqtrack.assignment.milp._deadline`).
+    `deadline` bounds the HiGHS fallback (see :func:`~uqtrack.assignment.milp.make_deadline`).
     """
     n_m, n_d, edges, costs, wa, wd, maxd = args
     if budget > 0 and n_d <= _MAX_DEPTH:
@@ -176,5 +176,5 @@ def _solve_component(
         if found is not None:
             local = np.array([c for _, c in found], dtype=np.int64).reshape(len(found), n_d)
             return local, np.array([c for c, _ in found])
-    local = np.array(_nogood_top_k(*args, k, deadline), dtype=np.int64).reshape(-1, n_d)
+    local = np.array(nogood_top_k(*args, k, deadline), dtype=np.int64).reshape(-1, n_d)
     return local, np.array([_local_cost(args, row) for row in local])

@@ -6,16 +6,16 @@ from typing import Literal
 
 import numpy as np
 
-from uqtrack.assignment.bounds import _bounds
-from uqtrack.assignment.canonical import _canonical
-from uqtrack.assignment.decompose import ComponentTopK, _decomposed_top_k, _per_component_top_k
-from uqtrack.assignment.milp import _deadline, _nogood_top_k
+from uqtrack.assignment.bounds import map_bounds
+from uqtrack.assignment.canonical import canonical_choice
+from uqtrack.assignment.decompose import ComponentTopK, decomposed_top_k, top_k_of_components
+from uqtrack.assignment.milp import make_deadline, nogood_top_k
 from uqtrack.assignment.problem import (
     Problem,
     Solution,
-    _args,
-    _check_k,
-    _make_solutions,
+    check_k,
+    make_solutions,
+    problem_args,
     solution_cost,
 )
 from uqtrack.assignment.search import ENUMERATE_BELOW
@@ -72,15 +72,15 @@ def top_k(
     TimeLimitReached
         If `time_limit` ran out before HiGHS proved its answer optimal.
     """
-    _check_k(k)
-    deadline = _deadline(time_limit)
+    check_k(k)
+    deadline = make_deadline(time_limit)
     if method == "global":
-        choices = _nogood_top_k(*_args(problem), k, deadline)
+        choices = nogood_top_k(*problem_args(problem), k, deadline)
     elif method == "decomposed":
-        choices = _decomposed_top_k(problem, k, enumerate_below, prune, deadline)
+        choices = decomposed_top_k(problem, k, enumerate_below, prune, deadline)
     else:
         raise ValueError(f"method must be 'decomposed' or 'global', got {method!r}")
-    return _make_solutions(problem, choices)
+    return make_solutions(problem, choices)
 
 
 def solve_map(
@@ -122,13 +122,13 @@ def solve_map(
         seen; would mean a solver failure).
     """
     if method == "lsa":
-        choice = _canonical(problem)
+        choice = canonical_choice(problem)
     elif method in ("milp", "decomposed"):
         found = top_k(
             problem, 1, method="global" if method == "milp" else "decomposed",
             time_limit=time_limit,
         )[0]
-        choice = _canonical(problem, found.choice)
+        choice = canonical_choice(problem, found.choice)
     else:
         raise ValueError(f"method must be one of {MAP_METHODS}, got {method!r}")
     choice.setflags(write=False)
@@ -170,13 +170,13 @@ def per_component_top_k(
         cell (mothers first): its own exact top-``k``, ascending cost; equal
         costs in the order :func:`top_k` gives them on the component's problem.
     """
-    _check_k(k)
+    check_k(k)
     if method not in ("shared", "separate"):
         raise ValueError(f"method must be 'shared' or 'separate', got {method!r}")
     keep = np.arange(problem.n_edges)
     bounds = None
     if slack is not None or method == "shared":
-        bounds = _bounds(problem)
+        bounds = map_bounds(problem)
     if slack is not None and bounds is not None:
         keep = np.flatnonzero(bounds.rc <= slack + bounds.tol)
-    return _per_component_top_k(problem, keep, k, bounds, shared=method == "shared")
+    return top_k_of_components(problem, keep, k, bounds, shared=method == "shared")

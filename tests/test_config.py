@@ -195,3 +195,13 @@ def test_a_tracker_without_type_stops_the_workflow_before_any_job(tmp_path, snak
         assert lines == [f"uqtrack: config error: {path}: trackers.hungarian: no type, and 'hungarian'"
                          " is not a built-in type; give type: distance, overlap, activity, transformer or module:Class"]
         assert not (tmp_path / "results").exists()
+
+
+def test_export_method_defaults_to_the_recommended_one(tmp_path):
+    """`export: {tracker: distance}` exports with fp, the README's recommendation."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["export"] = {"tracker": "distance"}
+    cfg.check(config, ROOT / "workflow/schemas/config.schema.yaml", "my.yaml")  # no KeyError
+    config["methods"] = ["sm", "as"]
+    with pytest.raises(InputError, match="export.method: 'fp' is not in methods"):
+        cfg.check(config, ROOT / "workflow/schemas/config.schema.yaml", "my.yaml")

@@ -71,8 +71,13 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
             raise InputError(source, f"trackers.{name}: {err}") from None
         if "model" in entry and entry["model"] not in config.get("models", {}):
             raise InputError(source, f"trackers.{name}.model: {entry['model']!r} is not a name in models:")
-    # the schema's defaults are filled in later (snakemake.utils.validate)
+    # the schema's defaults are filled in later (snakemake.utils.validate); the checks
+    # below read the few they need from the schema itself
     with_defaults = {"steps": schema["properties"]["steps"]["default"], **config}
+    if "export" in config:
+        for key, spec in schema["properties"]["export"]["properties"].items():
+            if "default" in spec:
+                config["export"].setdefault(key, spec["default"])
     for name, ds in config["datasets"].items():
         _check_ranges(ds, source, name, steps(with_defaults, name))
         _check_split(ds, f"{source}", f"datasets.{name}")

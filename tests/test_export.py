@@ -275,6 +275,12 @@ def test_summary_names_the_expected_errors_and_the_least_confident_link():
     first = links.iloc[0]
     assert f"| 1 | 0 -> 1 | 1 -> 1 | 1 -> 1 | {first['confidence']:.3f} |" in text
     assert "tau = 0.5 " in text and "`cal`" in text
+    assert "nan" not in text
+    # links all certain: nothing expected, and the shares say "-" rather than nan%
+    certain = links.assign(confidence=1.0)
+    text = summary_markdown(certain, budget(certain), {**ctx, "eps": 0.02})
+    assert "Expected wrong links: 0.0 of 4" in text and "nan" not in text and "| - |" in text
+    assert "floor eps = 0.02" in text
 
 
 # --------------------------------------------------------------------------- config

@@ -154,7 +154,7 @@ def summary_markdown(links: pd.DataFrame, table: pd.DataFrame, ctx: dict, top: i
     ]
     for r in table.itertuples():
         out.append(f"| {r.share_checked:.0%} | {r.links_checked} | {r.expected_errors_caught:.1f} |"
-                   f" {r.share_of_expected_errors:.0%} |")
+                   f" {'-' if np.isnan(r.share_of_expected_errors) else f'{r.share_of_expected_errors:.0%}'} |")
     out += [
         "",
         f"## The {min(top, len(links))} least confident links",

@@ -14,6 +14,7 @@ differences between them (``+TS`` minus raw, one method minus another) are paire
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -290,7 +291,9 @@ def evaluate(
             return ("ts", "replicate")
         return ("ts", "q") if name.startswith("sparsification_") else ("ts",)
 
-    data = {name: (dims(name), np.asarray(vals, dtype=float)) for name, vals in per_variant.items()}
+    data: dict[str, tuple[tuple[str, ...], Any]] = {
+        name: (dims(name), np.asarray(vals, dtype=float)) for name, vals in per_variant.items()
+    }
     for name in ("accuracy", "accuracy_lo", "accuracy_hi"):  # scaling moves no prediction
         data[name] = ((), data[name][1][0])
     data["oracle_sparsification"] = (("q",), metrics.oracle_sparsification(correct))

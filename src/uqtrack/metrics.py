@@ -759,7 +759,7 @@ def entropy(probabilities: ArrayLike, groups: ArrayLike) -> NDArray[np.float64]:
     uniq, inverse = np.unique(g, return_inverse=True)
     # -p log p, with 0 log 0 = 0 (log of 1 where p == 0 avoids a warning)
     terms = -p * np.log(np.where(p > 0, p, 1.0))
-    return np.bincount(inverse.ravel(), weights=terms, minlength=uniq.size)
+    return np.bincount(inverse.ravel(), weights=terms, minlength=uniq.size).astype(np.float64)
 
 
 def tie_broken(uncertainty: ArrayLike, tiebreak: ArrayLike) -> NDArray[np.float64]:

@@ -41,11 +41,12 @@ def combine(cells: Sequence[xr.Dataset], grid: Sequence[dict[str, Any]]) -> xr.D
     coords: dict[str, Any] = {}
     for cell, where in zip(cells, grid, strict=True):
         at = tuple(position[d][where[GRID_KEYS[d]]] for d in GRID_DIMS)
-        for name, var in cell.data_vars.items():
+        for key, var in cell.data_vars.items():
+            name = str(key)
             if name not in arrays:
                 arrays[name] = np.full(shape + var.shape, np.nan)
-                var_dims[name] = var.dims
-                for dim in var.dims:
+                var_dims[name] = tuple(str(d) for d in var.dims)
+                for dim in var_dims[name]:
                     coords.setdefault(dim, cell[dim].values if dim in cell.coords else np.arange(var.sizes[dim]))
             arrays[name][at] = var.values
     summary = xr.Dataset(

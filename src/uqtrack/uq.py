@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -97,10 +97,10 @@ class PairProbabilities:
 @dataclass(frozen=True)
 class MethodParams:
     k: int = 10  # samples (fp, fpa) or solutions (as, asf)
-    topk: str = "decomposed"  # how `as` enumerates the global top-K: decomposed | global
+    topk: Literal["decomposed", "global"] = "decomposed"  # how `as` enumerates the global top-K: decomposed | global
     slack: float | None = 20.0  # asf: drop edges in no assignment within this of the MAP
     max_daughters: int = 2
-    map_solver: str = "lsa"  # every MAP (sm, fp, fpa, predictions): lsa | milp (reference)
+    map_solver: Literal["lsa", "milp", "decomposed"] = "lsa"  # every MAP: lsa | milp (reference)
     time_limit: float | None = None  # seconds per HiGHS call (milp, top-K fallbacks); None: none
 
 

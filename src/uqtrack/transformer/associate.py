@@ -31,6 +31,7 @@ import math
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,7 @@ def seeded_dropout(net: TrackingTransformer, seeds: Sequence[int], rate: float) 
             torch.rand(w.shape[1:], generator=g, out=masks[b])
         return torch.matmul(w.mul_(masks.lt_(keep)), v).mul_(1.0 / keep)
 
-    module = sys.modules[RelativePositionalAttention.__module__]
+    module: Any = sys.modules[RelativePositionalAttention.__module__]  # trackastra's, holding its F
     old = module.F
     mods = [m for m in net.modules() if isinstance(m, RelativePositionalAttention)]
     training = [m.training for m in mods]

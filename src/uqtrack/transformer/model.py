@@ -82,7 +82,7 @@ def _read_folder(folder: Path, source: str) -> AssociationModel:
     if missing:
         raise InputError(folder, f"not a model folder: {', '.join(missing)} missing")
     try:
-        train = {}
+        train: dict[str, Any] = {}
         if (folder / "train_config.yaml").is_file():
             train = yaml.safe_load((folder / "train_config.yaml").read_text()) or {}
         net = TrackingTransformer.from_folder(folder, map_location="cpu")  # weights_only

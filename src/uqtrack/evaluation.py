@@ -21,9 +21,9 @@ import pandas as pd
 import xarray as xr
 
 from uqtrack import metrics
-from uqtrack.calibration import calibrated, scaled
+from uqtrack.calibration import calibrated
 from uqtrack.lineage import NO_MOTHER
-from uqtrack.tables import daughter_groups, pair_keys
+from uqtrack.tables import cost_softmax, daughter_groups, pair_keys
 
 VARIANTS = ("raw", "ts")
 #: Statistics with bootstrap replicates (and intervals) per variant.
@@ -242,23 +242,20 @@ def evaluate(
     n_pairs = int(pair_of_unit.max()) + 1 if len(units) else 0
 
     # ties broken by the tracker's own softmax (docstring)
-    p_cost = scaled(-table["cost"].to_numpy(float), groups, 1.0)[judged] if len(groups) else np.zeros(0)
+    p_cost = cost_softmax(table, groups)[judged] if len(groups) else np.zeros(0)
     confidences = {}
     for variant in VARIANTS:
         p_cond = table["p_cond"].to_numpy() if variant == "raw" else calibrated(logp, groups, tau, eps)
         conf = np.clip(p_cond[judged], 0.0, 1.0)
         entropy = metrics.entropy(p_cond, groups)[groups[judged]] if len(groups) else conf
-        unc_p = metrics.tie_broken(1 - conf, 1 - p_cost)
-        unc_h = metrics.tie_broken(entropy, 1 - p_cost)
-        confidences[variant] = conf, entropy, unc_p, unc_h
+        # uncertainties as tie-broken ranks: 1 - P and the entropy
+        confidences[variant] = (conf, metrics.tie_broken(1 - conf, 1 - p_cost),
+                                metrics.tie_broken(entropy, 1 - p_cost))
     # the same replicates for both variants (paired)
-    replicates = _replicates(
-        {variant: (conf, unc_p, unc_h) for variant, (conf, _, unc_p, unc_h) in confidences.items()},
-        correct, pair_of_unit, unit_of_link, n_pairs, n_boot, rng,
-    )
+    replicates = _replicates(confidences, correct, pair_of_unit, unit_of_link, n_pairs, n_boot, rng)
 
     per_variant: dict[str, list] = {}
-    for variant, (conf, _, unc_p, unc_h) in confidences.items():
+    for variant, (conf, unc_p, unc_h) in confidences.items():
         rel = metrics.reliability(conf, correct)
         values: dict = _statistics(conf, correct, unc_p, unc_h)
         alpha = (1 - CONFIDENCE_LEVEL) / 2

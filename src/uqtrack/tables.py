@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from uqtrack.calibration import scaled
 from uqtrack.errors import InputError
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.uq import PairProbabilities, dbmc
@@ -102,6 +103,12 @@ def daughter_groups(table: pd.DataFrame) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     new = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
     return np.cumsum(new) - 1
+
+
+def cost_softmax(table: pd.DataFrame, groups: np.ndarray) -> np.ndarray:
+    """Each row's ``exp(-cost)`` normalised over its daughter's classes: the tracker's own
+    softmax, the key that orders links of equal confidence wherever an order matters."""
+    return scaled(-table["cost"].to_numpy(float), groups, 1.0)
 
 
 def judged_rows(table: pd.DataFrame) -> np.ndarray:

@@ -141,10 +141,6 @@ class Pair:
             return batch(self.mothers, self.daughters, edges, self.rng, k)
         return Tracker.sample_costs_batch(self.tracker, self.mothers, self.daughters, edges, self.rng, k)
 
-    def sampled_costs(self) -> list[np.ndarray]:
-        """K perturbed cost draws of the tracker, edges fixed."""
-        return list(self.sampled()[0])
-
     def log_p_unlinked(self) -> np.ndarray:
         """``log P_none_j``: the tracker's own, or ``-(w_a + w_d)`` for every daughter."""
         hook = getattr(self.tracker, "none_log_prob", None)

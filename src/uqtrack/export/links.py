@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from uqtrack.calibration import calibrated, scaled
+from uqtrack.calibration import calibrated
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.metrics import entropy
-from uqtrack.tables import daughter_groups
+from uqtrack.tables import cost_softmax, daughter_groups
 
 LINK_COLUMNS = [
     "rank", "t", "t2", "mother", "daughter", "confidence", "confidence_raw",
@@ -70,7 +70,7 @@ def predicted_links(table: pd.DataFrame, tau: float, eps: float = 0.0) -> pd.Dat
         )
     p_raw = table["p_cond"].to_numpy(float)
     p_ts = calibrated(table["logp"].to_numpy(float), groups, tau, eps)
-    p_cost = scaled(-table["cost"].to_numpy(float), groups, 1.0)
+    p_cost = cost_softmax(table, groups)
     mother = table["mother"].to_numpy()
     is_none = mother == NO_MOTHER
     p_appear = np.zeros(int(groups.max()) + 1)

@@ -16,10 +16,9 @@ from matplotlib.colors import Normalize
 from skimage.segmentation import find_boundaries
 
 from uqtrack.calibration import calibrated as calibrate
-from uqtrack.calibration import scaled
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.plots.style import empty, theme
-from uqtrack.tables import daughter_groups
+from uqtrack.tables import cost_softmax, daughter_groups
 
 
 def calibrated(table: pd.DataFrame, tau: float, eps: float = 0.0) -> pd.DataFrame:
@@ -27,7 +26,7 @@ def calibrated(table: pd.DataFrame, tau: float, eps: float = 0.0) -> pd.DataFram
     ``eps``) and ``p_cost``, the tracker's own softmax that orders equal confidences."""
     groups = daughter_groups(table)
     return table.assign(confidence=calibrate(table["logp"].to_numpy(), groups, tau, eps),
-                        p_cost=scaled(-table["cost"].to_numpy(float), groups, 1.0))
+                        p_cost=cost_softmax(table, groups))
 
 
 def least_certain_pair(table: pd.DataFrame) -> tuple[int, int] | None:

@@ -171,3 +171,63 @@ def test_export_ranks_tied_links_by_the_tracker_softmax():
     floored = predicted_links(table, 1.0, eps=0.3)
     np.testing.assert_allclose(floored["confidence"], 0.7 + 0.1)
     assert floored["daughter"].tolist() == [2, 3, 1]
+
+
+def _two_class(margins, truth_first, rng=None):
+    """Daughters of two classes with log-probabilities (0, -margin); the truth first or second."""
+    margins = np.asarray(margins, float)
+    logp = np.column_stack([np.zeros_like(margins), -margins]).reshape(-1)
+    true = np.column_stack([truth_first, ~np.asarray(truth_first)]).reshape(-1)
+    return logp, np.repeat(np.arange(len(margins)), 2), true
+
+
+def test_cv_keeps_tau_near_one_where_a_few_errors_sit_in_one_frame_pair():
+    # 20 frame pairs of 10 confident right links (margin 10, P = 0.99995) and one frame
+    # pair whose 2 links are confidently wrong: a fixed wide prior lets those two set the
+    # temperature for all; held out, they predict nothing the other blocks show
+    margins = np.full(202, 10.0)
+    truth_first = np.ones(202, bool)
+    truth_first[200:] = False
+    logp, groups, true = _two_class(margins, truth_first)
+    blocks = np.repeat(np.r_[np.repeat(np.arange(20), 10), [20, 20]], 2)
+    wide = fit_floor(logp, groups, true, prior_sd=2.0)
+    cv = calibration.fit_cv(logp, groups, true, blocks)
+    assert cv.prior_sd < wide.prior_sd
+    assert abs(np.log(cv.tau)) < abs(np.log(wide.tau))
+    # the correct links keep more of their confidence under the cross-validated fit
+    right = calibrated(logp, groups, cv.tau, cv.eps)[0]
+    assert right > calibrated(logp, groups, wide.tau, wide.eps)[0]
+    assert fit(logp, groups, true, "floor", "cv", blocks) == cv
+
+
+def test_cv_lets_plentiful_errors_fit_the_temperature():
+    # truths drawn from P^tau0 with tau0 = 0.3 (overconfident raw probabilities) in every
+    # frame pair: the data, not the prior, set tau, as the fixed-prior fit does
+    rng = np.random.default_rng(1)
+    margins = rng.uniform(0.5, 12.0, 3000)
+    truth_first = rng.random(3000) < 1.0 / (1.0 + np.exp(-0.3 * margins))
+    logp, groups, true = _two_class(margins, truth_first)
+    blocks = np.repeat(np.arange(3000) // 100, 2)
+    cv = calibration.fit_cv(logp, groups, true, blocks)
+    assert cv.tau == pytest.approx(0.3, rel=0.15)
+    assert fit_floor(logp, groups, true, prior_sd=2.0).tau == pytest.approx(0.3, rel=0.15)  # as the wide prior
+
+
+def test_cv_keeps_the_floor_where_truths_have_probability_zero():
+    # as-like: the never-sampled truths can only be explained by a floor; without one
+    # a fold would give them P = 0, so cross-validation must choose it
+    logp, groups, true = _as_like(n_right=180, n_zero=10, n_soft=10)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(200)  # spread the errors over the frame pairs
+    blocks = np.repeat((order // 10), 3)
+    cv = calibration.fit_cv(logp, groups, true, blocks)
+    assert cv.eps > 0 and cv.zero_truth == 10
+    assert calibrated(logp, groups, cv.tau, cv.eps)[true].min() > 0
+
+
+def test_cv_without_blocks_to_hold_out_uses_the_default_prior():
+    logp, groups, true = _as_like(n_right=50, n_zero=5)
+    one = calibration.fit_cv(logp, groups, true, np.zeros(len(logp), int))
+    assert one == fit_floor(logp, groups, true, calibration.PRIOR_SD)
+    with pytest.raises(ValueError, match="blocks"):
+        fit(logp, groups, true, "floor", "cv")

@@ -24,12 +24,14 @@ def main(sm):
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         if sm.params.fit_on == "predicted":  # the population whose calibration is reported
             table = table[judged_rows(table)].reset_index(drop=True)
+        pair = table[["part", "t"]].to_numpy()  # cross-validation blocks: frame pairs in time order
+        blocks = np.unique(pair, axis=0, return_inverse=True)[1].reshape(-1) if len(pair) else np.zeros(0, int)
         fit = calibration.fit(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy(),
-                              sm.params.model, sm.params.prior_sd)
-        log.info("%s: tau = %.6g, eps = %.3g (%s, %s) from %d of %d calibration daughters (%s);"
-                 " %d errors, %d with a true mother of probability 0",
-                 method, fit.tau, fit.eps, fit.model, fit.status, fit.daughters_used, fit.daughters,
-                 sm.params.fit_on, fit.errors, fit.zero_truth)
+                              sm.params.model, sm.params.prior_sd, blocks)
+        log.info("%s: tau = %.6g, eps = %.3g (%s, %s, prior sd %g) from %d of %d calibration daughters"
+                 " (%s); %d errors, %d with a true mother of probability 0",
+                 method, fit.tau, fit.eps, fit.model, fit.status, fit.prior_sd, fit.daughters_used,
+                 fit.daughters, sm.params.fit_on, fit.errors, fit.zero_truth)
         if fit.status != "fitted":
             # "separable" (no calibration link wrong) is expected where tracking is easy:
             # the log and the summary's ts_status say so; the terminal hears of the others

@@ -32,6 +32,7 @@ def main(sm):
             result[f"ts_{name}" if name.startswith("daughters") else name] = fit[name]
         for name in ("eps", "zero_truth", "errors"):  # the floor model's (0 for the paper's fit)
             result[f"ts_{name}"] = fit.get(name, 0)
+        result["ts_prior_sd"] = fit.get("prior_sd", np.nan)  # as cross-validated (nan: the paper's fit)
         result["ts_status"] = STATUSES.index(fit["status"])  # flag_meanings set by the summary
         timed_out = [p for p in sm.input.timings if Path(p).parent.name == method]
         result["timed_out_pairs"] = int(sum(read_tsv(p)["timed_out"].sum() for p in timed_out))

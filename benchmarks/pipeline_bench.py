@@ -49,7 +49,7 @@ def run(config: dict, tracker_name: str, params: MethodParams) -> pd.DataFrame:
         for step in cfg.steps(config, name):
             tracker = make_tracker(entry, fitted, step)
             # the slack is a cost difference on the step's own scale, as in the edges rule
-            step_params = replace(params, slack=None if params.slack is None else params.slack * tracker.step_scale)
+            step_params = replace(params, slack=None if params.slack is None else params.slack * tracker.price_scale)
             for seq, (_, dets, stats) in data.items():
                 pairs = frame_pairs(sequence_frames(stats), step)
                 tic = time.perf_counter()

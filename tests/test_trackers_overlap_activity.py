@@ -15,7 +15,7 @@ from uqtrack.trackers import (
 )
 from uqtrack.trackers.activity import activity, fit_activity_model, fit_motion
 from uqtrack.trackers.masks import PixelSets, border_bands, row_image
-from uqtrack.trackers.overlap import diou
+from uqtrack.trackers.overlap import diou, reference_cost, reference_move
 from uqtrack.uq import METHODS, MethodParams, pair_probabilities
 
 
@@ -139,10 +139,53 @@ def test_overlap_perturbation_is_seeded_and_radius_zero_reproduces_costs():
 
 def test_overlap_radius_grows_like_sqrt_step_only_under_linear_scaling():
     entry = {"type": "overlap", "radius": 2.0}
-    still = make_tracker(entry, {"radius": 2.0}, 16)  # the type's default: none
-    assert still.moved_radius == 2.0 and still.appear_cost == 10.0
-    linear = make_tracker({**entry, "step_scaling": "linear"}, {"radius": 2.0}, 16)
-    assert linear.moved_radius == 8.0 and linear.appear_cost == 160.0
+    still = make_tracker({**entry, "step_scaling": "none"}, {"radius": 2.0}, 16)
+    assert still.moved_radius == 2.0 and still.appear_cost == 10.0 and still.price_scale == 1.0
+    linear = make_tracker(entry, {"radius": 2.0}, 16)  # the type's default: linear
+    assert linear.moved_radius == 8.0 and linear.step_scale == 16.0
+
+
+def test_reference_cost_is_the_diou_of_two_pixel_squares():
+    side = 400  # large, so the pixel box's +1 barely matters
+    for x in (0.0, 0.3, 0.755, 1.0, 2.5, 7.0):
+        shift = int(round(x * side))
+        m = make_frame(0, squares((side + 2, side + shift + 2), [(1, 1, 1, side, side)]))
+        d = make_frame(1, squares((side + 2, side + shift + 2), [(1, 1, 1 + shift, side, side + shift)]))
+        t = OverlapTracker(kappa=1.0, max_candidates=1)
+        w = t.costs(t.features(m), t.features(d), np.array([[0, 0]]))[0]
+        assert w == pytest.approx(float(reference_cost(shift / side)), abs=5e-3), x
+    grid = np.linspace(0.0, 50.0, 20001)
+    assert (np.diff(reference_cost(grid)) > 0).all() and reference_cost(grid[-1]) < 2.0
+    for cost in (0.0, 0.4, 1.0, 1.9):
+        assert reference_cost(reference_move(cost)) == pytest.approx(cost, abs=1e-12)
+
+
+@pytest.mark.parametrize("kappa, price", [(10.0, 10.0), (10.0, 4.0), (3.0, 5.0)])
+def test_overlap_prices_are_the_cost_of_the_step_1_move_grown_like_sqrt_step(kappa, price):
+    entry = {"type": "overlap", "appear_cost": price, "disappear_cost": price}
+    grid = np.linspace(0.0, 200.0, 2_000_001)  # brute force: the move that costs the price at step 1
+    x1 = grid[np.argmin(np.abs(kappa * reference_cost(grid) - price))]
+    prices = []
+    for step in (1, 2, 10, 30, 50):
+        t = make_tracker(entry, {"kappa": kappa}, step)
+        expected = kappa * float(reference_cost(x1 * np.sqrt(step)))
+        # the grid step 1e-4 in x1 bounds the error by kappa * max g' * 1e-4 * sqrt(50) < 0.01
+        assert t.appear_cost == pytest.approx(expected, abs=1e-2) and t.disappear_cost == t.appear_cost
+        prices.append(t.appear_cost)
+        if price == kappa:  # asf's slack grows like the price of DIoU 0
+            assert t.price_scale == pytest.approx(t.appear_cost / kappa)
+        still = make_tracker({**entry, "step_scaling": "none"}, {"kappa": kappa}, step)
+        assert (still.appear_cost, still.disappear_cost) == (price, price)  # the paper's fixed prices
+    assert prices[0] == price  # step 1 is the step-1 price, exactly
+    assert (np.diff(prices) > 0).all() and prices[-1] < 2 * kappa  # grows, never above every link
+    if kappa == price == 10.0:  # the default: 10 / 12.2 / 14.6 / 16.2 / 16.9
+        np.testing.assert_allclose(prices, [10.0, 12.16, 14.57, 16.25, 16.92], atol=0.01)
+
+
+def test_overlap_prices_no_move_reaches_are_kept():
+    for price in (0.0, 20.0, 35.0):
+        t = make_tracker({"type": "overlap", "appear_cost": price, "disappear_cost": price}, {}, 30)
+        assert t.appear_cost == price
 
 
 # ----------------------------------------------------------------------- activity

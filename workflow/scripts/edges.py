@@ -24,8 +24,8 @@ def main(sm):
         params=MethodParams(
             k=sm.params.samples,
             topk=sm.params.topk,
-            # the slack is a cost difference: measured on the step's own scale, like w_a
-            slack=None if sm.params.asf_slack is None else sm.params.asf_slack * tracker.step_scale,
+            # the slack is a cost difference: on the step's own scale, grown like the prices
+            slack=None if sm.params.asf_slack is None else sm.params.asf_slack * tracker.price_scale,
             max_daughters=sm.params.max_daughters,
             map_solver=sm.params.map_solver,
             time_limit=sm.params.time_limit,

@@ -19,12 +19,16 @@ The frame interval (``step_scaling``). The motion model stays fixed across steps
 (the paper's setting), so the cost of a true link grows with the frame interval: for
 Brownian motion ``E[w] = s`` at step ``s`` once ``sigma`` is fitted at step 1. With
 ``"linear"``, what is priced against it grows alike: ``w_a(s) = s * appear_cost``,
-``w_d(s) = s * disappear_cost``, and the tracker's perturbation variance is scaled by
-``step_scale = s``. The MAP at step ``s`` is then exactly the MAP of the costs
-``w / s`` with the step-1 prices (the objective is scaled by ``s``): the assignment a
-Brownian motion model of variance ``s sigma^2`` would choose, while the link
-probabilities keep the fixed model, whose overconfidence temperature scaling is
-there to absorb. ``"none"`` keeps the step-1 values at every step (the paper read
+``w_d(s) = s * disappear_cost`` (:meth:`Tracker.price_at_step`), and the tracker's
+perturbation variance is scaled by ``step_scale = s``. The MAP at step ``s`` is then
+exactly the MAP of the costs ``w / s`` with the step-1 prices (the objective is scaled
+by ``s``): the assignment a Brownian motion model of variance ``s sigma^2`` would
+choose, while the link probabilities keep the fixed model, whose overconfidence
+temperature scaling is there to absorb. A type whose cost does not grow like the
+move's variance turns the same assumption into prices through its cost's form
+(``overlap``: the cost of the move the step-1 price tolerated, grown like ``sqrt(s)``,
+which stays below the bounded cost's maximum; :meth:`OverlapTracker.price_at_step`).
+``"none"`` keeps the step-1 values at every step (the paper read
 literally: the MAP stops linking at large steps).
 """
 
@@ -121,16 +125,18 @@ def make_tracker(entry: Mapping[str, Any], params: Mapping[str, Any], step: int)
     params : mapping
         The type's own keys with ``auto`` values resolved (:meth:`Tracker.fit`).
     step : int
-        Subsampling step: prices appearance and disappearance, scales the
-        perturbation (module docstring).
+        Subsampling step: prices appearance and disappearance (under ``linear``,
+        through the type's :meth:`Tracker.price_at_step`), scales the perturbation
+        (module docstring).
     """
     cls = tracker_class(entry["type"])
     scaling = entry.get("step_scaling") or cls.default_step_scaling
     if scaling not in ("linear", "none"):
         raise ValueError(f"step_scaling must be 'linear' or 'none', got {scaling!r}")
     factor = float(step) if scaling == "linear" else 1.0
-    prices = {
-        name: factor * float(entry.get(name, getattr(cls, name)))
-        for name in ("appear_cost", "disappear_cost")
-    }
-    return cls(**dict(params), **prices, step_scale=factor)
+    prices = {name: float(entry.get(name, getattr(cls, name))) for name in ("appear_cost", "disappear_cost")}
+    tracker = cls(**dict(params), **prices, step_scale=factor)
+    if scaling == "none":
+        return tracker
+    # each type turns "the move's variance grew s-fold" into prices through its cost's form
+    return dataclasses.replace(tracker, **{name: tracker.price_at_step(p) for name, p in prices.items()})

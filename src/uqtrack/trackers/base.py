@@ -104,6 +104,24 @@ class Tracker:
     #: The type's default ``step_scaling`` (see :mod:`uqtrack.trackers`).
     default_step_scaling: ClassVar[str] = "none"
 
+    def price_at_step(self, price: float) -> float:
+        """A step-1 price (``w_a`` or ``w_d``) for this step under ``step_scaling: linear``.
+
+        Default: ``step_scale * price``. A cost that is a Gaussian negative
+        log-likelihood of the move grows like ``s`` for a true link under Brownian
+        motion (variance ``s sigma^2``), so the prices grow alike. A tracker whose
+        cost grows otherwise with the move overrides this (``overlap``).
+        """
+        return self.step_scale * price
+
+    @property
+    def price_scale(self) -> float:
+        """How much the prices, and so the cost differences that matter, grew since step 1.
+
+        ``asf_slack`` (a cost difference) is multiplied by it. Default ``step_scale``.
+        """
+        return self.step_scale
+
     @classmethod
     def fit(cls, params: Mapping[str, Any], calibration: Calibration) -> dict[str, Any]:
         """Resolve parameters on the calibration split (default: nothing to fit)."""

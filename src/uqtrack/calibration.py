@@ -389,16 +389,18 @@ def fit_cv(
     score = np.zeros(len(candidates))
     for f in range(k):
         train, test = fold != f, fold == f
-        fitted = [_best_eps(row[train], s[train]) for row in q]
-        for i, (sd, floor) in enumerate(candidates):
-            eps = fitted if floor else [0.0] * len(_GRID)
+        for floor in (False, True):
+            eps = [_best_eps(row[train], s[train]) if floor else 0.0 for row in q]
             nll = np.array([-_log_lik(row[train], s[train], e) for row, e in zip(q, eps, strict=True)])
-            if not np.isfinite(nll).any():  # no floor, and a training truth at P = 0
-                score[i] = -np.inf
-                continue
-            g = int(np.argmin(nll + _log_prior(_GRID, sd)))
-            held = (1.0 - eps[g]) * q[g, test] + eps[g] * s[test]
-            score[i] += np.log(np.maximum(held, _SCORE_FLOOR)).sum()
+            for i, (sd, fl) in enumerate(candidates):
+                if fl != floor:
+                    continue
+                if not np.isfinite(nll).any():  # no floor, and a training truth at P = 0
+                    score[i] = -np.inf
+                    continue
+                g = int(np.argmin(nll + _log_prior(_GRID, sd)))
+                held = (1.0 - eps[g]) * q[g, test] + eps[g] * s[test]
+                score[i] += np.log(np.maximum(held, _SCORE_FLOOR)).sum()
     best = int(np.flatnonzero(score >= score.max() - 1e-9)[0])  # ties -> the simpler candidate
     sd, floor = candidates[best]
     return _fit_population(pop, sd, None if floor else 0.0)

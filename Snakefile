@@ -14,12 +14,17 @@ share_library()
 
 min_version("9.0")
 
+
+# every results/ path (the rules' patterns, the export's targets): first, as all use it
+include: "workflow/rules/paths.smk"
+
+
 # A run killed with SIGKILL leaves Snakemake's lock behind, and every later run would
 # stop until `--unlock`. The run lock tells a dead run's leftovers from a live run's
 # (see recover_from_killed_run); incomplete outputs are redone by
 # `rerun-incomplete` in profiles/default. Jobs (cluster nodes) leave this alone.
 if workflow.is_main_process:
-    _removed = recover_from_killed_run()
+    _removed = recover_from_killed_run(RESULTS)
     if _removed:
         print(
             "uqtrack: cleared what an interrupted run left behind "
@@ -59,16 +64,14 @@ rule all:
 
 onsuccess:
     # where a finished run's outputs are (the terminal otherwise ends on job lines)
-    if not workflow.dryrun and os.path.exists("results/summary.nc"):
-        exports = " exports: results/export/;" if EXPORTS else ""
+    if not workflow.dryrun and os.path.exists(SUMMARY):
+        exports = f" exports: {EXPORT_DIR}/;" if EXPORTS else ""
         print(
-            "\nuqtrack: done. Findings: results/claims.md; numbers: results/summary.nc;"
-            " data quality: results/data_quality.md;"
-            f" figures: results/figures/;{exports} logs: logs/."
+            f"\nuqtrack: done. Findings: {CLAIMS['markdown']}; numbers: {SUMMARY};"
+            f" data quality: {DATA_QUALITY['markdown']};"
+            f" figures: {FIGURES_DIR}/;{exports} logs: logs/."
             "\nOne page with all of it: snakemake --report report.html",
             file=sys.stderr,
         )
     elif not workflow.dryrun and EXPORTS:
-        print(
-            "\nuqtrack: done. Exports: results/export/; logs: logs/.", file=sys.stderr
-        )
+        print(f"\nuqtrack: done. Exports: {EXPORT_DIR}/; logs: logs/.", file=sys.stderr)

@@ -17,6 +17,13 @@ def snakemake_command() -> list[str]:
     return [sys.executable, "-m", "snakemake"]
 
 
+def workflow_paths() -> dict:
+    """The names `workflow/rules/paths.smk` defines (plain Python: every results/ path)."""
+    import runpy
+
+    return runpy.run_path(str(ROOT / "workflow" / "rules" / "paths.smk"))
+
+
 @pytest.fixture
 def snakemake_bin():
     return snakemake_command()

@@ -16,9 +16,20 @@ from uqtrack.errors import InputError
 from uqtrack.export import map_tracks, predicted_links, read_geff, write_ctc_result, write_geff
 from uqtrack.proofread import budget, check, checked, error_count_range, summary_markdown
 
-from conftest import ROOT
+from conftest import ROOT, workflow_paths
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+PATHS = workflow_paths()
+
+
+def export_targets(config):
+    """The export's targets as the workflow asks for them (`export.smk`)."""
+    return PATHS["export_targets"](cfg.exported(config), lambda name: cfg.annotated(config["datasets"][name]))
+
+
+def export_inputs(config, dataset, seq):
+    """The export's inputs of one sequence as the workflow gives them (`export.smk`)."""
+    return PATHS["export_inputs"](config, dataset, seq, cfg.calibration_origin(config, dataset))
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
@@ -297,7 +308,7 @@ def masks_only_config(tmp_path):
 
 def _fails(config, *words):
     with pytest.raises(InputError) as err:
-        cfg.check(config, SCHEMA, "my.yaml")
+        cfg.check(config, SCHEMA, "my.yaml", PATHS["lent_files"])
     message = str(err.value)
     assert "\n" not in message and message.startswith("my.yaml: ")
     for word in words:
@@ -316,17 +327,17 @@ def test_masks_only_dataset_config(tmp_path):
     assert cfg.masks_location(movie, "/r", "01") == "/r/01_masks"
     assert cfg.masks_location(config["datasets"]["sim-nuclei"], "/r", "02") == "/r/02_GT/TRA/man_track*.tif*"
     assert ("movie", "01") in cfg.exported(config) and ("sim-colony", "02") in cfg.exported(config)
-    targets = cfg.export_targets(config)
+    targets = export_targets(config)
     assert "results/export/movie/01/01_RES" in targets and "results/export/sim-nuclei/02/check.md" in targets
     assert not any(t.startswith("results/export/movie/") and "check" in t for t in targets)
-    inputs = cfg.export_inputs(config, "movie", "01")  # the movie's edges, the calibration's temperature
+    inputs = export_inputs(config, "movie", "01")  # the movie's edges, the calibration's temperature
     assert inputs["edges"] == "results/edges/movie/01/step1/distance/as/edges.parquet"
     assert inputs["temperature"] == "results/temperature/sim-nuclei/step1/distance/as.json"
     assert cfg.calibrated_on(config["datasets"]["sim-nuclei"], "01").startswith("yes")
     assert cfg.calibrated_on(config["datasets"]["sim-nuclei"], "02") == "no"
     assert cfg.calibrated_on({"calibration": [{"seq": "01", "frames": [0, 26]}]}, "01").startswith("on frames 0-26")
     del config["export"]
-    assert cfg.exported(config) == [] and cfg.export_targets(config) == []
+    assert cfg.exported(config) == [] and export_targets(config) == []
 
 
 @pytest.mark.parametrize(
@@ -374,11 +385,11 @@ def test_calibration_from_a_previous_run(tmp_path):
     config = masks_only_config(tmp_path)
     run = previous_run(tmp_path)
     config["datasets"]["movie"]["calibration_from"] = {"run": str(run), "dataset": "sim-nuclei"}
-    cfg.check(config, SCHEMA, "my.yaml")
-    assert cfg.calibration_results(config, "movie") == (str(run / "results"), "sim-nuclei")
-    assert cfg.calibration_results(config, "sim-nuclei") == ("results", "sim-nuclei")
+    cfg.check(config, SCHEMA, "my.yaml", PATHS["lent_files"])
+    assert cfg.calibration_origin(config, "movie") == (str(run), "sim-nuclei")
+    assert cfg.calibration_origin(config, "sim-nuclei") == (None, "sim-nuclei")
     assert cfg.calibration_source(config, "movie") == f"sim-nuclei (run {run})"
-    inputs = cfg.export_inputs(config, "movie", "01")
+    inputs = export_inputs(config, "movie", "01")
     assert inputs["temperature"] == f"{run}/results/temperature/sim-nuclei/step1/distance/as.json"
     assert inputs["edges"] == "results/edges/movie/01/step1/distance/as/edges.parquet"  # tracked here
 

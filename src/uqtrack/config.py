@@ -8,7 +8,7 @@ which steps, which frames belong to calibration or evaluation).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,19 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def check(config: dict[str, Any], schema_path: str | Path, source: str = "config") -> None:
+#: ``lent_files(run, dataset, export, tracker_entry) -> (results folder, paths)``: where a
+#: previous run's results are and which of its files an export needs (the workflow's
+#: ``paths.smk`` knows the layout; this library builds no results path).
+LentFiles = Callable[[str, str, dict[str, Any], dict[str, Any]], tuple[str, list[str]]]
+
+
+def check(
+    config: dict[str, Any], schema_path: str | Path, source: str = "config", lent_files: LentFiles | None = None
+) -> None:
     """Validate ``config`` against the JSON schema and the file system.
+
+    ``lent_files`` locates what ``calibration_from: {run, dataset}`` borrows from a
+    previous run; without it those files are not looked for.
 
     Raises
     ------
@@ -81,7 +92,7 @@ def check(config: dict[str, Any], schema_path: str | Path, source: str = "config
     for name, ds in config["datasets"].items():
         _check_ranges(ds, source, name, steps(with_defaults, name))
         _check_split(ds, f"{source}", f"datasets.{name}")
-        _check_kind(config, name, source)
+        _check_kind(config, name, source, lent_files)
         if "path" in ds and not ("download" in ds and not Path(ds["path"]).exists()):
             root = Path(ds["path"])
             if not root.is_dir():
@@ -145,7 +156,7 @@ MASKS_ONLY_KEYS = ("masks", "track", "calibration_from")
 ANNOTATED_KEYS = ("calibration", "evaluation", "steps")
 
 
-def _check_kind(config: dict[str, Any], name: str, source: str) -> None:
+def _check_kind(config: dict[str, Any], name: str, source: str, lent_files: LentFiles | None) -> None:
     """An annotated dataset has a split; a masks-only one names what calibrates it."""
     ds = config["datasets"][name]
     key = f"datasets.{name}"
@@ -165,7 +176,8 @@ def _check_kind(config: dict[str, Any], name: str, source: str) -> None:
         raise InputError(source, f"{key} is masks-only: add export: {{tracker, method}} to say how to track it")
     ref = ds["calibration_from"]
     if isinstance(ref, dict):
-        _check_previous_run(config, name, source)
+        if lent_files is not None:
+            _check_previous_run(config, name, source, lent_files)
         return
     if ref not in config["datasets"]:
         raise InputError(source, f"{key}.calibration_from: no dataset {ref!r} in this config")
@@ -173,21 +185,16 @@ def _check_kind(config: dict[str, Any], name: str, source: str) -> None:
         raise InputError(source, f"{key}.calibration_from: {ref!r} is masks-only; name an annotated dataset")
 
 
-def _check_previous_run(config: dict[str, Any], name: str, source: str) -> None:
+def _check_previous_run(config: dict[str, Any], name: str, source: str, lent_files: LentFiles) -> None:
     """A previous run lends what the export needs: its fitted tracker, its temperature
     (same tracker, method and step) and, for a transformer, its model."""
     key = f"datasets.{name}.calibration_from"
-    results, dataset = calibration_results(config, name)
-    if not Path(results).is_dir():
-        raise InputError(source, f"{key}.run: no results/ folder in {Path(results).parent}")
+    run, dataset = calibration_origin(config, name)
+    assert run is not None
     export = config["export"]
-    tracker = config["trackers"].get(export["tracker"], {})
-    needed = [
-        f"{results}/trackers/{dataset}/{export['tracker']}/params.json",
-        f"{results}/temperature/{dataset}/step{export.get('step', 1)}/{export['tracker']}/{export['method']}.json",
-    ]
-    if "model" in tracker:
-        needed.append(f"{results}/models/{dataset}/{tracker['model']}")
+    root, needed = lent_files(run, dataset, export, config["trackers"].get(export["tracker"], {}))
+    if not Path(root).is_dir():
+        raise InputError(source, f"{key}.run: no {Path(root).name}/ folder in {Path(root).parent}")
     for path in needed:
         if not Path(path).exists():
             raise InputError(
@@ -231,54 +238,28 @@ def masks_location(dataset: dict[str, Any], root: str, seq: str) -> str:
     return str(Path(root) / dataset.get("masks", DEFAULT_MASKS).format(seq=seq))
 
 
-def calibration_results(config: dict[str, Any], name: str) -> tuple[str, str]:
-    """Where the fitted tracker and temperature that apply to dataset ``name`` are.
+def calibration_origin(config: dict[str, Any], name: str) -> tuple[str | None, str]:
+    """Where the fitted tracker and temperature that apply to dataset ``name`` come from.
 
     Returns
     -------
-    results, dataset : str
-        ``"results"`` (this run) and the dataset itself or its ``calibration_from``; or,
-        for ``calibration_from: {run, dataset}``, that run's ``<run>/results`` and dataset.
+    run : str or None
+        None for this run; for ``calibration_from: {run, dataset}``, that previous
+        run's working directory.
+    dataset : str
+        The dataset itself, its ``calibration_from``, or the previous run's dataset.
     """
     ref = config["datasets"][name].get("calibration_from", name)
     if isinstance(ref, dict):
-        return str(Path(ref["run"]) / "results"), ref["dataset"]
-    return "results", ref
+        return ref["run"], ref["dataset"]
+    return None, ref
 
 
 def calibration_source(config: dict[str, Any], name: str) -> str:
     """The dataset whose fitted tracker and temperature apply to dataset ``name``, and
     the previous run that made them, if it was not this one (a label for users)."""
-    results, dataset = calibration_results(config, name)
-    return dataset if results == "results" else f"{dataset} (run {Path(results).parent})"
-
-
-#: What the export writes per sequence; annotated sequences also get :data:`EXPORT_CHECK`.
-EXPORT_FILES = ("{seq}_RES", "tracks.geff", "links.tsv", "proofread.md", "proofread.tsv")
-EXPORT_CHECK = ("check.md", "check.tsv")
-
-
-def export_targets(config: dict[str, Any]) -> list[str]:
-    """Every file and folder of ``results/export`` the config asks for."""
-    return [
-        f"results/export/{name}/{seq}/{f.format(seq=seq)}"
-        for name, seq in exported(config)
-        for f in EXPORT_FILES + (EXPORT_CHECK if annotated(config["datasets"][name]) else ())
-    ]
-
-
-def export_inputs(config: dict[str, Any], dataset: str, seq: str) -> dict[str, str]:
-    """The exported edge table, the temperature that calibrates it (the dataset's own,
-    or its ``calibration_from``'s: same tracker, method and step) and the detections."""
-    e = config["export"]
-    cell = f"step{e['step']}/{e['tracker']}/{e['method']}"
-    results, source = calibration_results(config, dataset)
-    return {
-        "edges": f"results/edges/{dataset}/{seq}/{cell}/edges.parquet",
-        "temperature": f"{results}/temperature/{source}/{cell}.json",
-        "detections": f"results/prepared/{dataset}/{seq}/detections.parquet",
-        "stats": f"results/prepared/{dataset}/{seq}/stats.json",
-    }
+    run, dataset = calibration_origin(config, name)
+    return dataset if run is None else f"{dataset} (run {Path(run)})"
 
 
 def calibrated_on(dataset: dict[str, Any], seq: str) -> str:

@@ -1,5 +1,5 @@
 """Data quality of a run: what the data held that is legal but rare, and where the
-grid had little or nothing to judge. Written as ``results/data_quality.md`` and shown
+grid had little or nothing to judge. Written as the run's ``data_quality.md`` and shown
 in the report, so that an odd sequence or an empty grid cell is seen beside the
 numbers it affects."""
 

@@ -79,7 +79,7 @@ def share_library() -> None:
             sys.path.insert(0, p)  # the Snakefile's own process checks the config with it
 
 
-def recover_from_killed_run(workdir: str | os.PathLike[str] = ".") -> list[str]:
+def recover_from_killed_run(outputs: str, workdir: str | os.PathLike[str] = ".") -> list[str]:
     """Take the run lock; if no other run holds it, clear what a killed run left.
 
     Snakemake's own lock (``.snakemake/locks``) survives a ``kill -9`` and then
@@ -88,7 +88,8 @@ def recover_from_killed_run(workdir: str | os.PathLike[str] = ".") -> list[str]:
     however it dies. So if this process gets it, no other run of this workflow is
     alive in ``workdir``, and Snakemake locks found there are stale: they are
     removed, as are the temporary files of writers killed mid-write
-    (:func:`uqtrack.files.remove_partials`). If another live run holds it, nothing
+    (:func:`uqtrack.files.remove_partials`) under ``workdir / outputs`` (the workflow's
+    results folder). If another live run holds it, nothing
     is touched and Snakemake reports the locked directory as usual.
 
     The lock is held (its descriptor kept open, not inherited by jobs) until this
@@ -116,5 +117,5 @@ def recover_from_killed_run(workdir: str | os.PathLike[str] = ".") -> list[str]:
     if locks.is_dir() and any(locks.iterdir()):
         shutil.rmtree(locks, ignore_errors=True)
         removed.append(str(locks))
-    removed += [str(p) for p in files.remove_partials(workdir / "results")]
+    removed += [str(p) for p in files.remove_partials(workdir / outputs)]
     return removed

@@ -3,9 +3,9 @@
 The uncertainty method's dimension is called ``uq``, not ``method``: ``method`` is a
 keyword of xarray's ``.sel``, so ``s.ece.sel(uq="as", ts="raw")`` just works.
 
-``results/summary.nc`` holds the statistics and their 95 % bootstrap intervals;
+The run's ``summary.nc`` holds the statistics and their 95 % bootstrap intervals;
 the bootstrap replicates themselves (``boot_*``, dim ``replicate``) go to
-``results/bootstrap.nc``, which the claims check reads for paired differences.
+``bootstrap.nc``, which the claims check reads for paired differences.
 """
 
 from __future__ import annotations

@@ -5,20 +5,13 @@
 
 rule calibrate:
     input:
-        edges=edges_of("calibration"),
-        truth=per_sequence(
-            "calibration", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
-        ),
-        detections=per_part(
-            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
-        ),
+        unpack(edges_of("calibration")),
+        truth=per_sequence("calibration", TRUTH),
+        detections=per_part("calibration", DETECTIONS),
     output:
-        expand(
-            "results/temperature/{{dataset}}/step{{step}}/{{tracker}}/{method}.json",
-            method=METHODS,
-        ),
+        expand(TEMPERATURE, method=METHODS, allow_missing=True),
     benchmark:
-        "results/benchmarks/calibrate/{dataset}/step{step}/{tracker}.tsv"
+        benchmark("calibrate", "{dataset}/step{step}/{tracker}")
     log:
         "logs/calibrate/{dataset}/step{step}/{tracker}.log",
     conda:

@@ -1,4 +1,5 @@
-# Config checks and the path helpers the rules share. No science here.
+# Config checks and the path helpers the rules share (their results/ patterns are
+# paths.smk's). No science here.
 import re
 import sys
 from pathlib import Path
@@ -10,7 +11,10 @@ from uqtrack.errors import InputError
 _source = (workflow.configfiles or ["config"])[-1]
 try:
     cfg.check(
-        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", _source
+        config,
+        Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
+        _source,
+        lent_files,
     )
     # an entry named after a built-in type may leave out `type` (fill it before the
     # schema's defaults, which depend on the type, are filled in)
@@ -23,37 +27,38 @@ DATASETS = list(config["datasets"])
 # masks-only datasets (annotated: false) are tracked and exported, never evaluated
 ANNOTATED = [d for d in DATASETS if cfg.annotated(config["datasets"][d])]
 TRACKERS = list(config["trackers"])
+ANNOTATED_SEQUENCES = [
+    dict(dataset=d, seq=s)
+    for d in ANNOTATED
+    for s in cfg.sequences(config["datasets"][d])
+]
 METHODS = list(config["methods"])
 ALL_STEPS = sorted({s for d in DATASETS for s in cfg.steps(config, d)})
-FIGURES = expand(
-    "results/figures/{name}.{ext}",
-    name=["ece_vs_step", "temperature_vs_step", "sparsification", "compute_time"],
-    ext=["png", "pdf"],
-)
-CLAIMS = ["results/claims.md", "results/claims.html", "results/claims.tsv"]
-FIGURES += expand(
-    "results/figures/{name}.{ext}",
-    name=["ece_by_dataset", "temperature_vs_msd", "expected_wrong"]
+FIGURES = [
+    path
+    for name in [
+        "ece_vs_step",
+        "temperature_vs_step",
+        "sparsification",
+        "compute_time",
+        "ece_by_dataset",
+        "temperature_vs_msd",
+        "expected_wrong",
+    ]
     + [
         f"{kind}_{t}"
         for kind in ("sparsification_curves", "reliability")
         for t in TRACKERS
-    ],
-    ext=["png", "pdf"],
-)
-FIGURES += expand(
-    "results/figures/overview/{o[dataset]}_step{o[step]}_{o[tracker]}_{o[method]}.{ext}",
-    o=config.get("overview", []),
-    ext=["png", "pdf"],
-)
-# what the study of the annotated datasets makes (rule all asks for it where there are any)
-STUDY = [
-    "results/summary.nc",
-    *CLAIMS,
-    "results/data_quality.md",
-    "results/data_quality.html",
-    *FIGURES,
+    ]
+    for path in figure(name)
 ]
+FIGURES += [
+    f"{OVERVIEW.format(**o)}{ext}"
+    for o in config.get("overview", [])
+    for ext in FIGURE_EXTENSIONS
+]
+# what the study of the annotated datasets makes (rule all asks for it where there are any)
+STUDY = [SUMMARY, *CLAIMS.values(), *DATA_QUALITY.values(), *FIGURES]
 
 
 wildcard_constraints:
@@ -89,7 +94,7 @@ def raw_dir(dataset):
     local = cfg.local_path(ds)
     if local is not None:
         return local
-    return f"results/{'downloads' if 'download' in ds else 'data'}/{dataset}"
+    return (DOWNLOADED if "download" in ds else SIMULATED).format(dataset=dataset)
 
 
 # Simulated or downloaded data made by an earlier run: check the frame ranges now
@@ -129,17 +134,19 @@ def sequence_data(dataset, seq):
 def fitted_tracker(wildcards):
     """The fitted tracker a sequence is tracked with: its dataset's own, or for a
     masks-only dataset the one fitted on its `calibration_from` dataset."""
-    results, source = cfg.calibration_results(config, wildcards.dataset)
-    return f"{results}/trackers/{source}/{wildcards.tracker}"
+    run, source = cfg.calibration_origin(config, wildcards.dataset)
+    return of_run(run, FITTED.format(dataset=source, tracker=wildcards.tracker))
 
 
-def tracker_config(name, dataset=None, results="results"):
+def tracker_config(name, dataset=None, run=None):
     """A tracker's config entry (its type spelled out by the config check) and, for a dataset, its
-    model (a `models:` name) resolved to that dataset's model folder (in `results`,
-    this run's or a previous run's)."""
+    model (a `models:` name) resolved to that dataset's model folder (in this run's
+    results, or in previous run `run`'s)."""
     entry = dict(config["trackers"][name])
     if dataset is not None and "model" in entry:
-        entry["model"] = f"{results}/models/{dataset}/{entry['model']}"
+        entry["model"] = of_run(
+            run, MODEL.format(dataset=dataset, model=entry["model"])
+        )
     return entry
 
 
@@ -149,8 +156,8 @@ TRACKER_TYPES = {name: tracker_config(name)["type"] for name in TRACKERS}
 def calibrated_tracker_config(wildcards):
     """The config entry a sequence is tracked with: a masks-only dataset uses the model
     of the dataset (or previous run) that calibrates it."""
-    results, source = cfg.calibration_results(config, wildcards.dataset)
-    return tracker_config(wildcards.tracker, source, results)
+    run, source = cfg.calibration_origin(config, wildcards.dataset)
+    return tracker_config(wildcards.tracker, source, run)
 
 
 def model_of(wildcards):
@@ -180,26 +187,27 @@ def per_sequence(role, pattern):
 
 
 def edges_of(role):
-    """Edge tables of every method on the calibration or evaluation sequences."""
+    """Each method's edge tables on the calibration or evaluation sequences, as named
+    inputs `edges_<method>` (for `unpack`), one file per sequence in split order."""
 
     def inputs(wildcards):
         seqs = cfg.part_sequences(dataset_config(wildcards), role)
-        return [
-            f"results/edges/{wildcards.dataset}/{seq}/step{wildcards.step}/{wildcards.tracker}/{m}/edges.parquet"
+        return {
+            f"edges_{m}": [EDGES.format(seq=seq, method=m, **wildcards) for seq in seqs]
             for m in METHODS
-            for seq in seqs
-        ]
+        }
 
     return inputs
 
 
 def timings_of_dataset(wildcards):
-    """Every method's timings of every sequence of one dataset, step and tracker."""
-    return [
-        f"results/edges/{wildcards.dataset}/{seq}/step{wildcards.step}/{wildcards.tracker}/{m}/timings.tsv"
+    """Each method's timings of every sequence of one dataset, step and tracker, as
+    named inputs `timings_<method>` (for `unpack`)."""
+    seqs = cfg.sequences(dataset_config(wildcards))
+    return {
+        f"timings_{m}": [TIMINGS.format(seq=seq, method=m, **wildcards) for seq in seqs]
         for m in METHODS
-        for seq in cfg.sequences(dataset_config(wildcards))
-    ]
+    }
 
 
 GRID = [

@@ -3,7 +3,7 @@
 
 rule simulate:
     output:
-        directory("results/data/{dataset}"),
+        directory(SIMULATED),
     log:
         "logs/simulate/{dataset}.log",
     conda:
@@ -22,7 +22,7 @@ rule simulate:
 
 rule download:
     output:
-        directory("results/downloads/{dataset}"),
+        directory(DOWNLOADED),
     log:
         "logs/download/{dataset}.log",
     conda:
@@ -42,10 +42,10 @@ rule prepare:
     input:
         raw_input,
     output:
-        detections="results/prepared/{dataset}/{seq}/detections.parquet",
-        stats="results/prepared/{dataset}/{seq}/stats.json",
+        detections=DETECTIONS,
+        stats=FRAME_STATS,
     benchmark:
-        "results/benchmarks/prepare/{dataset}/{seq}.tsv"
+        benchmark("prepare", "{dataset}/{seq}")
     log:
         "logs/prepare/{dataset}/{seq}.log",
     conda:
@@ -56,6 +56,9 @@ rule prepare:
         runtime=30,
     params:
         masks=lambda wc: sequence_data(wc.dataset, wc.seq)["masks"],
+        allow_mixed_frame_sizes=lambda wc: dataset_config(wc).get(
+            "allow_mixed_frame_sizes", False
+        ),
     script:
         "../scripts/prepare.py"
 
@@ -65,8 +68,8 @@ rule lineage:
         man_track=truth_input,
         detections=rules.prepare.output.detections,
     output:
-        tracks="results/prepared/{dataset}/{seq}/tracks.parquet",
-        stats="results/prepared/{dataset}/{seq}/lineage.json",
+        tracks=TRACKS,
+        stats=LINEAGE_STATS,
     log:
         "logs/lineage/{dataset}/{seq}.log",
     conda:
@@ -78,6 +81,9 @@ rule lineage:
     params:
         tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
         images=lambda wc: sequence_data(wc.dataset, wc.seq)["images"],
+        allow_mixed_frame_sizes=lambda wc: dataset_config(wc).get(
+            "allow_mixed_frame_sizes", False
+        ),
     script:
         "../scripts/lineage.py"
 
@@ -88,8 +94,8 @@ rule truth:
         tracks=rules.lineage.output.tracks,
         stats=rules.prepare.output.stats,
     output:
-        links="results/prepared/{dataset}/{seq}/step{step}/truth.parquet",
-        stats="results/prepared/{dataset}/{seq}/step{step}/truth.json",
+        links=TRUTH,
+        stats=TRUTH_STATS,
     log:
         "logs/truth/{dataset}/{seq}/step{step}.log",
     conda:

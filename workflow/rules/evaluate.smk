@@ -5,19 +5,14 @@
 
 rule evaluate:
     input:
-        edges=edges_of("evaluation"),
-        truth=per_sequence(
-            "evaluation", "results/prepared/{dataset}/{seq}/step{step}/truth.parquet"
-        ),
+        unpack(edges_of("evaluation")),
+        unpack(timings_of_dataset),
+        truth=per_sequence("evaluation", TRUTH),
         temperature=rules.calibrate.output,
-        timings=timings_of_dataset,
     output:
-        expand(
-            "results/metrics/{{dataset}}/step{{step}}/{{tracker}}/{method}.nc",
-            method=METHODS,
-        ),
+        expand(METRICS, method=METHODS, allow_missing=True),
     benchmark:
-        "results/benchmarks/evaluate/{dataset}/step{step}/{tracker}.tsv"
+        benchmark("evaluate", "{dataset}/step{step}/{tracker}")
     log:
         "logs/evaluate/{dataset}/step{step}/{tracker}.log",
     conda:

@@ -2,22 +2,29 @@
 # tracker and method, where users look: CTC result format, GEFF, links ranked by
 # confidence, and a proofreading summary. Truth joins only in `proofread_check`.
 
-EXPORTS = cfg.export_targets(config)
+EXPORTS = export_targets(
+    cfg.exported(config), lambda name: cfg.annotated(config["datasets"][name])
+)
 
 
 rule export_tracks:
     input:
         unpack(
             lambda wc: {
-                **cfg.export_inputs(config, wc.dataset, wc.seq),
+                **export_inputs(
+                    config,
+                    wc.dataset,
+                    wc.seq,
+                    cfg.calibration_origin(config, wc.dataset),
+                ),
                 "masks": raw_input(wc),
             }
         ),
     output:
-        ctc=directory("results/export/{dataset}/{seq}/{seq}_RES"),
-        geff=directory("results/export/{dataset}/{seq}/tracks.geff"),
-        links="results/export/{dataset}/{seq}/links.tsv",
-        context="results/export/{dataset}/{seq}/export.json",
+        ctc=directory(EXPORTED["ctc"]),
+        geff=directory(EXPORTED["geff"]),
+        links=EXPORTED["links"],
+        context=EXPORTED["context"],
     log:
         "logs/export/{dataset}/{seq}.log",
     conda:
@@ -39,8 +46,8 @@ rule proofread:
         links=rules.export_tracks.output.links,
         context=rules.export_tracks.output.context,
     output:
-        markdown="results/export/{dataset}/{seq}/proofread.md",
-        table="results/export/{dataset}/{seq}/proofread.tsv",
+        markdown=PROOFREAD["markdown"],
+        table=PROOFREAD["table"],
     log:
         "logs/proofread/{dataset}/{seq}.log",
     conda:
@@ -57,10 +64,12 @@ rule proofread_check:
     input:
         links=rules.export_tracks.output.links,
         context=rules.export_tracks.output.context,
-        truth=lambda wc: f"results/prepared/{wc.dataset}/{wc.seq}/step{config['export']['step']}/truth.parquet",
+        truth=lambda wc: TRUTH.format(
+            dataset=wc.dataset, seq=wc.seq, step=config["export"]["step"]
+        ),
     output:
-        markdown="results/export/{dataset}/{seq}/check.md",
-        table="results/export/{dataset}/{seq}/check.tsv",
+        markdown=PROOFREAD_CHECK["markdown"],
+        table=PROOFREAD_CHECK["table"],
     log:
         "logs/proofread_check/{dataset}/{seq}.log",
     conda:

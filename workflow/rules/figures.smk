@@ -3,10 +3,10 @@
 
 rule summary:
     input:
-        metrics=grid("results/metrics/{dataset}/step{step}/{tracker}/{method}.nc"),
+        metrics=grid(METRICS),
     output:
-        summary="results/summary.nc",
-        bootstrap="results/bootstrap.nc",
+        summary=SUMMARY,
+        bootstrap=BOOTSTRAP,
     log:
         "logs/summary.log",
     conda:
@@ -26,11 +26,9 @@ rule claims:
         summary=rules.summary.output.summary,
         bootstrap=rules.summary.output.bootstrap,
     output:
-        markdown="results/claims.md",
-        html=report(
-            "results/claims.html", caption="../report/claims.rst", category="Claims"
-        ),
-        table="results/claims.tsv",
+        markdown=CLAIMS["markdown"],
+        html=report(CLAIMS["html"], caption="../report/claims.rst", category="Claims"),
+        table=CLAIMS["table"],
     log:
         "logs/claims.log",
     conda:
@@ -53,18 +51,11 @@ rule claims:
 rule data_quality:
     input:
         summary=rules.summary.output.summary,
-        stats=expand(
-            "results/prepared/{p[dataset]}/{p[seq]}/lineage.json",
-            p=[
-                dict(dataset=d, seq=s)
-                for d in ANNOTATED
-                for s in cfg.sequences(config["datasets"][d])
-            ],
-        ),
+        stats=[LINEAGE_STATS.format(**p) for p in ANNOTATED_SEQUENCES],
     output:
-        markdown="results/data_quality.md",
+        markdown=DATA_QUALITY["markdown"],
         html=report(
-            "results/data_quality.html",
+            DATA_QUALITY["html"],
             caption="../report/data_quality.rst",
             category="Data quality",
         ),
@@ -76,20 +67,17 @@ rule data_quality:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        sequences=[f"{p['dataset']}/{p['seq']}" for p in ANNOTATED_SEQUENCES],
     script:
         "../scripts/data_quality.py"
 
 
 rule timings:
     input:
-        [
-            "results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/timings.tsv".format(
-                **cell
-            )
-            for cell in timing_cells()
-        ],
+        [TIMINGS.format(**cell) for cell in timing_cells()],
     output:
-        "results/timings.tsv",
+        ALL_TIMINGS,
     log:
         "logs/timings.log",
     conda:
@@ -109,7 +97,7 @@ rule compute_time:
         rules.timings.output[0],
     output:
         report(
-            multiext("results/figures/compute_time", ".png", ".pdf"),
+            multiext(FIGURE.format(name="compute_time"), *FIGURE_EXTENSIONS),
             caption="../report/compute_time.rst",
             category="Cost",
         ),
@@ -130,50 +118,42 @@ rule figures:
         rules.summary.output.summary,
     output:
         ece=report(
-            multiext("results/figures/ece_vs_step", ".png", ".pdf"),
+            multiext(FIGURE.format(name="ece_vs_step"), *FIGURE_EXTENSIONS),
             caption="../report/ece_vs_step.rst",
             category="Calibration",
         ),
         ece_by_dataset=report(
-            multiext("results/figures/ece_by_dataset", ".png", ".pdf"),
+            multiext(FIGURE.format(name="ece_by_dataset"), *FIGURE_EXTENSIONS),
             caption="../report/ece_by_dataset.rst",
             category="Calibration",
         ),
         temperature=report(
-            multiext("results/figures/temperature_vs_step", ".png", ".pdf"),
+            multiext(FIGURE.format(name="temperature_vs_step"), *FIGURE_EXTENSIONS),
             caption="../report/temperature_vs_step.rst",
             category="Calibration",
         ),
         temperature_msd=report(
-            multiext("results/figures/temperature_vs_msd", ".png", ".pdf"),
+            multiext(FIGURE.format(name="temperature_vs_msd"), *FIGURE_EXTENSIONS),
             caption="../report/temperature_vs_msd.rst",
             category="Calibration",
         ),
         sparsification=report(
-            multiext("results/figures/sparsification", ".png", ".pdf"),
+            multiext(FIGURE.format(name="sparsification"), *FIGURE_EXTENSIONS),
             caption="../report/sparsification.rst",
             category="Sparsification",
         ),
         expected_wrong=report(
-            multiext("results/figures/expected_wrong", ".png", ".pdf"),
+            multiext(FIGURE.format(name="expected_wrong"), *FIGURE_EXTENSIONS),
             caption="../report/expected_wrong.rst",
             category="Calibration",
         ),
         curves=report(
-            expand(
-                "results/figures/sparsification_curves_{tracker}.{ext}",
-                tracker=TRACKERS,
-                ext=["png", "pdf"],
-            ),
+            [p for t in TRACKERS for p in figure(f"sparsification_curves_{t}")],
             caption="../report/sparsification_curves.rst",
             category="Sparsification",
         ),
         reliability=report(
-            expand(
-                "results/figures/reliability_{tracker}.{ext}",
-                tracker=TRACKERS,
-                ext=["png", "pdf"],
-            ),
+            [p for t in TRACKERS for p in figure(f"reliability_{t}")],
             caption="../report/reliability.rst",
             category="Calibration",
         ),
@@ -187,25 +167,22 @@ rule figures:
         runtime=10,
     params:
         tracker_types=TRACKER_TYPES,
+        # each tracker's files of `curves` and `reliability`
+        curves={t: figure(f"sparsification_curves_{t}") for t in TRACKERS},
+        reliability={t: figure(f"reliability_{t}") for t in TRACKERS},
     script:
         "../scripts/figures.py"
 
 
 rule overview:
     input:
-        edges=overview_input(
-            "results/edges/{dataset}/{seq}/step{step}/{tracker}/{method}/edges.parquet"
-        ),
-        detections=overview_input("results/prepared/{dataset}/{seq}/detections.parquet"),
-        temperature="results/temperature/{dataset}/step{step}/{tracker}/{method}.json",
+        edges=overview_input(EDGES),
+        detections=overview_input(DETECTIONS),
+        temperature=TEMPERATURE,
         data=lambda wc: raw_input(overview_wildcards(wc)),
     output:
         report(
-            multiext(
-                "results/figures/overview/{dataset}_step{step}_{tracker}_{method}",
-                ".png",
-                ".pdf",
-            ),
+            multiext(OVERVIEW, *FIGURE_EXTENSIONS),
             caption="../report/overview.rst",
             category="Frame pairs",
         ),

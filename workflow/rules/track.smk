@@ -6,16 +6,12 @@
 
 rule model:
     input:
-        detections=per_part(
-            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
-        ),
-        tracks=per_part(
-            "calibration", "results/prepared/{dataset}/{seq}/tracks.parquet"
-        ),
+        detections=per_part("calibration", DETECTIONS),
+        tracks=per_part("calibration", TRACKS),
     output:
-        directory("results/models/{dataset}/{model}"),
+        directory(MODEL),
     benchmark:
-        "results/benchmarks/model/{dataset}/{model}.tsv"
+        benchmark("model", "{dataset}/{model}")
     log:
         "logs/model/{dataset}/{model}.log",
     conda:
@@ -35,17 +31,13 @@ rule model:
 
 rule fit:
     input:
-        detections=per_part(
-            "calibration", "results/prepared/{dataset}/{seq}/detections.parquet"
-        ),
-        links=per_part(
-            "calibration", "results/prepared/{dataset}/{seq}/step1/truth.parquet"
-        ),
+        detections=per_part("calibration", DETECTIONS),
+        links=per_part("calibration", expand(TRUTH, step=1, allow_missing=True)[0]),
         model=model_of,
     output:
-        directory("results/trackers/{dataset}/{tracker}"),
+        directory(FITTED),
     benchmark:
-        "results/benchmarks/fit/{dataset}/{tracker}.tsv"
+        benchmark("fit", "{dataset}/{tracker}")
     log:
         "logs/fit/{dataset}/{tracker}.log",
     conda:
@@ -73,16 +65,10 @@ rule edges:
         tracker=fitted_tracker,
         data=raw_input,
     output:
-        edges=expand(
-            "results/edges/{{dataset}}/{{seq}}/step{{step}}/{{tracker}}/{method}/edges.parquet",
-            method=METHODS,
-        ),
-        timings=expand(
-            "results/edges/{{dataset}}/{{seq}}/step{{step}}/{{tracker}}/{method}/timings.tsv",
-            method=METHODS,
-        ),
+        edges=expand(EDGES, method=METHODS, allow_missing=True),
+        timings=expand(TIMINGS, method=METHODS, allow_missing=True),
     benchmark:
-        "results/benchmarks/edges/{dataset}/{seq}/step{step}/{tracker}.tsv"
+        benchmark("edges", "{dataset}/{seq}/step{step}/{tracker}")
     log:
         "logs/edges/{dataset}/{seq}/step{step}/{tracker}.log",
     conda:

@@ -1,7 +1,5 @@
 """Fit each method's temperature on the calibration split (only there)."""
 
-from pathlib import Path
-
 import numpy as np
 
 from uqtrack import calibration, splits
@@ -20,7 +18,7 @@ def main(sm):
     ]
     msd = float(np.nanmean(msd)) if np.isfinite(msd).any() else float("nan")
     for method, out in zip(sm.params.methods, sm.output, strict=True):
-        paths = [p for p in sm.input.edges if Path(p).parent.name == method]
+        paths = sm.input[f"edges_{method}"]  # one per calibration sequence
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         if sm.params.fit_on == "predicted":  # the population whose calibration is reported
             table = table[judged_rows(table)].reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Check the paper's findings on the summary: results/claims.md and claims.tsv."""
+"""Check the paper's findings on the summary: claims.md, claims.html and claims.tsv."""
 
 from uqtrack import claims
 from uqtrack.files import atomic_path, read_netcdf, write_tsv

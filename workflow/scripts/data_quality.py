@@ -1,7 +1,5 @@
 """What the data held that is legal but rare, and the grid cells with little to judge."""
 
-from pathlib import Path
-
 from uqtrack import quality
 from uqtrack.files import atomic_path, read_json, read_netcdf
 from uqtrack.report import to_html
@@ -9,8 +7,8 @@ from uqtrack.scripting import run_rule
 
 
 def main(sm):
-    # results/prepared/<dataset>/<seq>/lineage.json -> "<dataset>/<seq>"
-    stats = {f"{Path(p).parent.parent.name}/{Path(p).parent.name}": read_json(p) for p in sm.input.stats}
+    # each "<dataset>/<seq>" with its lineage.json
+    stats = {name: read_json(p) for name, p in zip(sm.params.sequences, sm.input.stats, strict=True)}
     text = quality.markdown(stats, read_netcdf(sm.input.summary))
     for path, content in ((sm.output.markdown, text), (sm.output.html, to_html(text))):
         with atomic_path(path) as tmp:

@@ -2,7 +2,6 @@
 with bootstrap intervals, using the temperature fitted on the calibration split."""
 
 import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -21,7 +20,7 @@ def main(sm):
     stats = link_stats(truth, sm.params.max_daughters)
     for method, fit_path, out in zip(sm.params.methods, sm.input.temperature, sm.output, strict=True):
         fit = read_json(fit_path)
-        paths = [p for p in sm.input.edges if Path(p).parent.name == method]
+        paths = sm.input[f"edges_{method}"]  # one per evaluation sequence
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
         # the same draws for every tracker and method of this dataset and step: paired
         rng = np.random.default_rng([sm.params.seed, zlib.crc32(f"bootstrap/{wc.dataset}/{wc.step}".encode())])
@@ -34,8 +33,8 @@ def main(sm):
             result[f"ts_{name}"] = fit.get(name, 0)
         result["ts_prior_sd"] = fit.get("prior_sd", np.nan)  # as cross-validated (nan: the paper's fit)
         result["ts_status"] = STATUSES.index(fit["status"])  # flag_meanings set by the summary
-        timed_out = [p for p in sm.input.timings if Path(p).parent.name == method]
-        result["timed_out_pairs"] = int(sum(read_tsv(p)["timed_out"].sum() for p in timed_out))
+        timings = sm.input[f"timings_{method}"]  # one per sequence of the dataset
+        result["timed_out_pairs"] = int(sum(read_tsv(p)["timed_out"].sum() for p in timings))
         if int(result["n_predicted_links"]) == 0:
             log.warning("%s step %s %s/%s: no predicted link to judge; its metrics are NaN",
                         wc.dataset, wc.step, wc.tracker, method)

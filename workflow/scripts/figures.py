@@ -1,6 +1,4 @@
-"""Paper-style figures of the whole grid from results/summary.nc."""
-
-from pathlib import Path
+"""Paper-style figures of the whole grid from the summary."""
 
 from uqtrack import plots
 from uqtrack.files import read_netcdf
@@ -21,10 +19,8 @@ def main(sm):
     for name, fig in figures.items():
         plots.save(fig, sm.output[name])
     for tracker in types:
-        plots.save(plots.sparsification_curves(summary, tracker),
-                   [p for p in sm.output.curves if Path(p).stem == f"sparsification_curves_{tracker}"])
-        plots.save(plots.reliability(summary, tracker),
-                   [p for p in sm.output.reliability if Path(p).stem == f"reliability_{tracker}"])
+        plots.save(plots.sparsification_curves(summary, tracker), sm.params.curves[tracker])
+        plots.save(plots.reliability(summary, tracker), sm.params.reliability[tracker])
 
 
 run_rule(main, snakemake)  # noqa: F821

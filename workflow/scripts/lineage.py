@@ -7,9 +7,8 @@ from uqtrack.scripting import log, run_rule
 
 def main(sm):
     tracks = read_man_track(f"{sm.params.tra}/{MAN_TRACK}")
-    dataset = sm.config["datasets"][sm.wildcards.dataset]
     counts = validate(tracks, read_parquet(sm.input.detections), sm.params.tra,
-                      allow_mixed_frame_sizes=dataset.get("allow_mixed_frame_sizes", False))
+                      allow_mixed_frame_sizes=sm.params.allow_mixed_frame_sizes)
     for line in quality_warnings(counts, sm.params.tra):  # legal but rare: say so once
         log.warning("%s", line)
     # files the CTC naming leaves out of the sequence (a man_track_old.tif): counted, not read

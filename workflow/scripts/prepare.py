@@ -9,12 +9,13 @@ from uqtrack.scripting import log, run_rule
 
 def main(sm):
     name, seq = sm.wildcards.dataset, sm.wildcards.seq
-    dataset = sm.config["datasets"][name]
     detections, stats = read_masks(
-        sm.params.masks, workers=sm.threads,
-        allow_mixed_frame_sizes=dataset.get("allow_mixed_frame_sizes", False),
+        sm.params.masks, workers=sm.threads, allow_mixed_frame_sizes=sm.params.allow_mixed_frame_sizes
     )
-    # Simulated or downloaded data exists only now: check the split's frame ranges.
+    # Simulated or downloaded data exists only now: check the split's frame ranges. Read
+    # from the config, not params: a params entry would make every change of the split or
+    # the steps rerun prepare, and with it all tracking after it.
+    dataset = sm.config["datasets"][name]
     cfg.check_frames(dataset, name, seq, sequence_frames(stats), cfg.steps(sm.config, name))
     log.info("%s: %s", sm.params.masks, {k: v for k, v in stats.items() if k != "empty_frames"})
     write_parquet(detections, sm.output.detections)

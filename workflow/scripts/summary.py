@@ -1,4 +1,4 @@
-"""Gather every grid cell's metrics into results/summary.nc (+ bootstrap.nc)."""
+"""Gather every grid cell's metrics into the summary (+ its bootstrap replicates)."""
 
 from uqtrack.files import read_netcdf, write_netcdf
 from uqtrack.scripting import run_rule

@@ -1,4 +1,4 @@
-"""Gather every edges job's per-pair compute times into results/timings.tsv."""
+"""Gather every edges job's per-pair compute times into one table."""
 
 from uqtrack.files import read_tsv, write_tsv
 from uqtrack.scripting import run_rule

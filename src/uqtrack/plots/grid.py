@@ -1,4 +1,4 @@
-"""Paper-style figures of the whole grid, drawn from ``results/summary.nc``.
+"""Paper-style figures of the whole grid, drawn from the run's ``summary.nc``.
 
 Averages over datasets follow the paper's Fig. 5a (mean and standard error), leaving
 out grid cells judged on fewer than :data:`~uqtrack.plots.style.MIN_LINKS` links; tick

@@ -71,7 +71,7 @@ class TransformerTracker(Tracker):
     ----------
     model : str
         A model folder (the workflow resolves the ``models:`` name to
-        ``results/models/<dataset>/<name>``).
+        that dataset's model folder: ``MODEL`` in ``workflow/rules/paths.smk``).
     dropout : float
         MC dropout rate of ``fp`` / ``fpa``.
     max_candidates : int

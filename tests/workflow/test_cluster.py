@@ -1,7 +1,7 @@
 """The SLURM profile (profiles/slurm) run for real on a SLURM cluster.
 
 Skipped unless `sbatch` is on PATH and `sinfo` answers. To get a one-node cluster
-on this machine: `bash tests/cluster/start_slurm.sh` (see tests/cluster/README.md).
+on this machine: `bash tests/workflow/cluster/start_slurm.sh` (see tests/workflow/cluster/README.md).
 With UQTRACK_REQUIRE_SLURM=1 (set by .ci/run, which starts that cluster) a missing
 SLURM or executor plugin fails the test instead of skipping it.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _slurm_answers() -> bool:
@@ -49,7 +49,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 def slurm_is_there():
     why = _missing()
     if why and REQUIRED:
-        pytest.fail(f"UQTRACK_REQUIRE_SLURM=1 but {why}: see tests/cluster/README.md")
+        pytest.fail(f"UQTRACK_REQUIRE_SLURM=1 but {why}: see tests/workflow/cluster/README.md")
     if why:
         pytest.skip(why)
 

@@ -3,15 +3,15 @@
 # Idempotent: installs what is missing, (re)writes the config, starts only the
 # daemons that are not already running, then waits until the node is idle.
 #
-#   bash tests/cluster/start_slurm.sh          # start (or check) the cluster
-#   bash tests/cluster/start_slurm.sh stop     # stop slurmd and slurmctld
+#   bash tests/workflow/cluster/start_slurm.sh          # start (or check) the cluster
+#   bash tests/workflow/cluster/start_slurm.sh stop     # stop slurmd and slurmctld
 #
 # With UQTRACK_SLURM_STARTED=<file>, start appends "name pid" to that file for each
 # daemon it starts itself (munged, slurmctld, slurmd), and `stop` ends exactly those
 # (.ci/run uses this to stop only what it started).
 #
 # No accounting (no slurmdbd / database): snakemake-executor-plugin-slurm is told
-# to poll job states with `squeue` instead of `sacct` (see tests/test_cluster.py),
+# to poll job states with `squeue` instead of `sacct` (see tests/workflow/test_cluster.py),
 # which works because MinJobAge below keeps finished jobs visible to squeue.
 # No cgroups (containers rarely have them): proctrack/linuxproc + task/none.
 set -euo pipefail
@@ -94,7 +94,7 @@ MEM=$(( MEM * 95 / 100 ))
 mkdir -p "$CONF_DIR" "$STATE_DIR" "$SPOOL_DIR" "$LOG_DIR" "$RUN_DIR"
 NEW_CONF=$(mktemp)
 cat >"$NEW_CONF" <<EOF
-# Written by tests/cluster/start_slurm.sh: single-node test cluster.
+# Written by tests/workflow/cluster/start_slurm.sh: single-node test cluster.
 ClusterName=uqtrack-test
 SlurmctldHost=localhost
 SlurmUser=root

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from uqtrack.trackers.activity import ActivityTracker
-from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates
+from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates, param
 from uqtrack.trackers.distance import DistanceTracker, continuing_moves, fit_sigma
 from uqtrack.trackers.overlap import OverlapTracker
 from uqtrack.trackers.transformer import TransformerTracker
@@ -70,6 +70,7 @@ __all__ = [
     "fit_sigma",
     "make_tracker",
     "nearest_candidates",
+    "param",
     "tracker_class",
     "type_params",
 ]

@@ -18,7 +18,7 @@ from scipy.optimize import minimize_scalar
 
 from uqtrack.errors import InputError
 from uqtrack.lineage import NO_MOTHER
-from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates
+from uqtrack.trackers.base import Calibration, Frame, Tracker, nearest_candidates, param
 from uqtrack.trackers.masks import PixelSets, row_image
 
 #: Largest ``alpha`` the fit considers (activities are normalised to mean 1).
@@ -128,32 +128,16 @@ class ActivityTracker(Tracker):
         the noise stands for where a centroid is measured, not how far a cell moves.
     """
 
-    sigma: float = 1.0
-    alpha: float = 0.0
-    activity_floor: float = 0.0
-    activity_scale: float = 1.0
-    activity_source: str = "masks"
-    max_candidates: int = 10
-    max_distance: float | None = None
-    perturb_var: float = 0.1
+    sigma: float = param(1.0, exclusive_minimum=0, auto=True)
+    alpha: float = param(0.0, minimum=0, auto=True)
+    activity_floor: float = param(0.0, minimum=0, auto=True)
+    activity_scale: float = param(1.0, exclusive_minimum=0, auto=True)
+    activity_source: str = param("masks", choices=SOURCES, auto=True)
+    max_candidates: int = param(10, minimum=1)
+    max_distance: float | None = param(None, exclusive_minimum=0)
+    perturb_var: float = param(0.1, minimum=0)
 
     default_step_scaling = "linear"  # a Gaussian motion model, as `distance`
-
-    def __post_init__(self) -> None:
-        if not self.sigma > 0:
-            raise ValueError(f"sigma must be > 0, got {self.sigma}")
-        if self.alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
-        if self.activity_floor < 0:
-            raise ValueError(f"activity_floor must be >= 0, got {self.activity_floor}")
-        if not self.activity_scale > 0:
-            raise ValueError(f"activity_scale must be > 0, got {self.activity_scale}")
-        if self.activity_source not in SOURCES:
-            raise ValueError(f"activity_source must be one of {SOURCES}, got {self.activity_source!r}")
-        if self.max_candidates < 1:
-            raise ValueError("max_candidates must be >= 1")
-        if self.perturb_var < 0:
-            raise ValueError("perturb_var must be >= 0")
 
     def features(self, frame: Frame) -> Cells:
         rows = row_image(frame)

@@ -18,13 +18,19 @@ A tracker turns the cells of two frames into an assignment problem. It
   ``sm`` and ``fp`` then use instead of pricing it ``w_a + w_d``;
 - optionally resolves parameters on the calibration split (:meth:`Tracker.fit`).
 
+A type's config keys are its fields declared with :func:`param`: the field is the
+key's one declaration (default, bounds, whether ``auto`` is allowed), the class's
+Parameters section says what it means, and ``tests/test_tracker_params.py`` holds the
+config schema and ``config/README.md`` to it.
+
 The uncertainty methods (:mod:`uqtrack.uq`) see only this contract.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -86,23 +92,82 @@ class Calibration:
     seed: int = 0
 
 
+def param(
+    default: Any,
+    *,
+    minimum: float | None = None,
+    exclusive_minimum: float | None = None,
+    exclusive_maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    auto: bool = False,
+    required: bool = False,
+) -> Any:
+    """A tracker type's config key: a dataclass field with its default and bounds.
+
+    :meth:`Tracker.__post_init__` enforces the bounds; the config schema states the
+    same (checked by ``tests/test_tracker_params.py``).
+
+    Parameters
+    ----------
+    default
+        What a tracker built without the key gets; the config's default too, unless
+        ``auto`` or ``required``.
+    minimum, exclusive_minimum, exclusive_maximum : float, optional
+        Bounds (a value of None always passes: the field's type says whether it may be null).
+    choices : tuple of str, optional
+        The values a string key may take.
+    auto : bool
+        The config may say ``auto`` (its default there), which :meth:`Tracker.fit` resolves.
+    required : bool
+        The config must give the key (``default`` is a placeholder).
+    """
+    rules = {"minimum": minimum, "exclusiveMinimum": exclusive_minimum,
+             "exclusiveMaximum": exclusive_maximum, "enum": choices}
+    meta = {"param": True, "auto": auto, "required": required}
+    return field(default=default, metadata=meta | {k: v for k, v in rules.items() if v is not None})
+
+
+#: How :func:`param`'s bounds (named as in JSON schema) are checked, and said.
+_BOUNDS = {"minimum": (operator.ge, ">="), "exclusiveMinimum": (operator.gt, ">"),
+           "exclusiveMaximum": (operator.lt, "<")}
+
+
 @dataclass(frozen=True)
 class Tracker:
     """Base class of every tracker (see the module docstring for the contract).
 
     Subclasses are frozen dataclasses whose fields are the config keys of their
-    type; every field needs a default. ``appear_cost`` and ``disappear_cost`` are
-    the prices for the frame interval of the problem at hand.
+    type, declared with :func:`param` (a plain field with a default works too, unchecked).
+
+    Parameters
+    ----------
+    appear_cost : float
+        ``w_a``, the price of a daughter without a mother, for the frame interval of
+        the problem at hand (the config gives it at step 1; :func:`uqtrack.trackers.make_tracker`).
+    disappear_cost : float
+        ``w_d``, the price of a mother without a daughter, likewise.
     """
 
-    appear_cost: float = 10.0
-    disappear_cost: float = 10.0
+    appear_cost: float = param(10.0, minimum=0)
+    disappear_cost: float = param(10.0, minimum=0)
     #: How much the model's variance is taken to have grown at this step (``s`` under
     #: ``step_scaling: linear``, else 1); a tracker may scale its perturbation by it.
     step_scale: float = 1.0
 
     #: The type's default ``step_scaling`` (see :mod:`uqtrack.trackers`).
     default_step_scaling: ClassVar[str] = "none"
+
+    def __post_init__(self) -> None:
+        """Check every :func:`param` field's bounds and choices."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            for key, (holds, sign) in _BOUNDS.items():
+                if key in f.metadata and not holds(value, f.metadata[key]):
+                    raise ValueError(f"{f.name} must be {sign} {f.metadata[key]}, got {value!r}")
+            if "enum" in f.metadata and value not in f.metadata["enum"]:
+                raise ValueError(f"{f.name} must be one of {', '.join(f.metadata['enum'])}, got {value!r}")
 
     def price_at_step(self, price: float) -> float:
         """A step-1 price (``w_a`` or ``w_d``) for this step under ``step_scaling: linear``.

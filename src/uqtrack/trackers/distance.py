@@ -11,7 +11,7 @@ import pandas as pd
 
 from uqtrack.errors import InputError
 from uqtrack.lineage import NO_MOTHER
-from uqtrack.trackers.base import Calibration, Tracker, nearest_candidates
+from uqtrack.trackers.base import Calibration, Tracker, nearest_candidates, param
 
 
 @dataclass(frozen=True)
@@ -43,20 +43,12 @@ class DistanceTracker(Tracker):
         saturates at probability 1 (measured in the README).
     """
 
-    sigma: float = 1.0
-    max_candidates: int = 10
-    max_distance: float | None = None
-    perturb_var: float = 0.1
+    sigma: float = param(1.0, exclusive_minimum=0, auto=True)
+    max_candidates: int = param(10, minimum=1)
+    max_distance: float | None = param(None, exclusive_minimum=0)
+    perturb_var: float = param(0.1, minimum=0)
 
     default_step_scaling = "linear"
-
-    def __post_init__(self) -> None:
-        if not self.sigma > 0:
-            raise ValueError(f"sigma must be > 0, got {self.sigma}")
-        if self.max_candidates < 1:
-            raise ValueError("max_candidates must be >= 1")
-        if self.perturb_var < 0:
-            raise ValueError("perturb_var must be >= 0")
 
     @classmethod
     def fit(cls, params: Mapping[str, Any], calibration: Calibration) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 from scipy.optimize import brentq
 
-from uqtrack.trackers.base import Frame, Tracker, nearest_candidates
+from uqtrack.trackers.base import Frame, Tracker, nearest_candidates, param
 from uqtrack.trackers.masks import Bands, PixelSets, border_bands, intersections, row_image
 
 if TYPE_CHECKING:
@@ -80,22 +80,14 @@ class OverlapTracker(Tracker):
         the DIoU of the fixed candidate edges is recomputed from the moved masks.
     """
 
-    kappa: float = 10.0
-    max_candidates: int = 10
-    max_distance: float | None = None
-    radius: float = 1.0
+    kappa: float = param(10.0, exclusive_minimum=0)
+    max_candidates: int = param(10, minimum=0)
+    max_distance: float | None = param(None, exclusive_minimum=0)
+    radius: float = param(1.0, minimum=0)
 
     #: The prices follow the move as a Brownian variance (``s``-fold at step ``s``), through
     #: the cost's own form rather than ``s * w`` (:meth:`price_at_step`).
     default_step_scaling = "linear"
-
-    def __post_init__(self) -> None:
-        if not self.kappa > 0:
-            raise ValueError(f"kappa must be > 0, got {self.kappa}")
-        if self.max_candidates < 0:
-            raise ValueError("max_candidates must be >= 0")
-        if self.radius < 0:
-            raise ValueError("radius must be >= 0")
 
     def price_at_step(self, price: float) -> float:
         """A step-1 price at this step: the cost of the move it tolerated, grown like ``sqrt(s)``.

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from uqtrack.trackers.base import Frame, Tracker
+from uqtrack.trackers.base import Frame, Tracker, param
 
 #: Costs of links whose MC-dropout probability underflows to 0 (a cost must be finite).
 MAX_COST = 700.0
@@ -78,19 +78,13 @@ class TransformerTracker(Tracker):
         Each daughter's candidates are its most probable mothers.
     """
 
-    model: str = ""
-    dropout: float = 0.5
-    max_candidates: int = 10
+    model: str = param("", required=True)
+    dropout: float = param(0.5, exclusive_minimum=0, exclusive_maximum=1)
+    max_candidates: int = param(10, minimum=1)
     # link a daughter (absent competition) when its mother gets p > e^-2 = 0.14:
     # a daughter no mother gets that much is most likely one that appears
-    appear_cost: float = 1.0
-    disappear_cost: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.dropout < 1.0:
-            raise ValueError(f"dropout must lie in (0, 1), got {self.dropout}")
-        if self.max_candidates < 1:
-            raise ValueError("max_candidates must be >= 1")
+    appear_cost: float = param(1.0, minimum=0)
+    disappear_cost: float = param(1.0, minimum=0)
 
     @cached_property
     def net(self) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from uqtrack.errors import InputError
 from uqtrack.simulate import (
     PRESETS,
+    SimParams,
     Simulation,
     motion_stats,
     resolve_params,
@@ -81,7 +82,7 @@ def _check_consistency(sim: Simulation, slack: float = 0.0) -> None:
         r_m = np.sqrt(mm.sum() / np.pi)
         for k in kids.label:
             kc = np.argwhere(sim.masks[m_end + 1] == k).mean(axis=0)
-            assert np.hypot(*(kc - mc)) < 3 * max(r_m, sim.params["radius"][0]) + slack
+            assert np.hypot(*(kc - mc)) < 3 * max(r_m, sim.params.radius[0]) + slack
     # Roots starting after frame 0 are entering cells, never divisions.
     assert ((tr.parent == 0) | (tr.begin > 0)).all()
 
@@ -158,11 +159,14 @@ def test_unknown_parameter_and_preset():
     with pytest.raises(InputError, match="unknown simulation parameter 'x'"):
         resolve_params("nuclei", {"x": 1})
     with pytest.raises(InputError, match="unknown simulation parameter 'x'"):
-        simulate({**PRESETS["colony"], "x": 1}, np.random.default_rng(0))
+        SimParams.from_dict({**PRESETS["colony"], "x": 1})
     with pytest.raises(InputError, match="unknown simulation preset"):
         resolve_params("nope")
     with pytest.raises(InputError, match="speed"):
         resolve_params("nuclei", {"speed": -1})
+    with pytest.raises(InputError, match="^my.yaml: datasets.x.simulate.params: missing simulation parameter 'noise'"):
+        SimParams.from_dict({k: v for k, v in PRESETS["colony"].items() if k != "noise"},
+                            "my.yaml: datasets.x.simulate.params")
     err = pytest.raises(InputError, resolve_params, "nuclei", {"x": 1}).value
     assert "\n" not in str(err)
 
@@ -188,3 +192,13 @@ def test_round_trip_with_ctc_reader(tmp_path, sims):
         assert stats["n_delayed_children"] == 0
         assert stats["n_divisions"] == motion_stats(sim)["n_divisions"]
         assert len(det) == sum(np.unique(m).size - 1 for m in sim.masks)
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"n_frames": 0}, "simulation parameter 'n_frames' must be >= 1"),
+    ({"shape": [4, 64]}, "simulation parameter 'shape' must be two sizes >= 8"),
+    ({"spacing": 3}, "simulation parameter 'spacing' must be in (0, 2]"),
+])
+def test_out_of_range_parameters_are_named(override, message):
+    err = pytest.raises(InputError, resolve_params, "nuclei", override).value
+    assert str(err) == f"config: {message}"

@@ -25,7 +25,8 @@ seed gives byte-identical files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from uqtrack.errors import InputError
 
 __all__ = [
     "PRESETS",
+    "SimParams",
     "Simulation",
     "motion_stats",
     "resolve_params",
@@ -63,7 +65,7 @@ __all__ = [
 #: ``entry_rate`` expected cells entering at the borders per frame; ``brightness``
 #: (mean, sd) cell intensity above background; ``background``; ``blur`` Gaussian
 #: sd of the optics in px; ``noise`` sd of the additive Gaussian noise.
-PRESETS: dict[str, dict[str, Any]] = {
+PRESETS: dict[str, dict[str, object]] = {
     "nuclei": {
         "n_frames": 61,
         "shape": (300, 300),
@@ -104,6 +106,76 @@ _ORIGIN_CONTINUE, _ORIGIN_DAUGHTER, _ORIGIN_ENTRY = 0, 1, 2
 _RELAX_ITERATIONS = 6  # soft-repulsion passes per frame
 
 
+@dataclass(frozen=True)
+class SimParams:
+    """A complete, checked parameter set of the simulator (see :data:`PRESETS`)."""
+
+    n_frames: int
+    shape: tuple[int, int]
+    n_initial: int
+    layout: str
+    radius: tuple[float, float]
+    growth_rate: float
+    division_rate: float
+    max_cells: int
+    speed: float
+    spacing: float
+    entry_rate: float
+    brightness: tuple[float, float]
+    background: float
+    blur: float
+    noise: float
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, object], source: str = "config") -> SimParams:
+        """Check a complete parameter set and normalise its types.
+
+        Raises
+        ------
+        InputError
+            ``"<source>: <fault>"`` for an unknown, missing or invalid parameter.
+        """
+        known = [f.name for f in fields(cls)]
+        for key in params:
+            if key not in known:
+                raise InputError(source, f"unknown simulation parameter '{key}'")
+        for key in known:
+            if key not in params:
+                raise InputError(source, f"missing simulation parameter '{key}'")
+        p: dict[str, Any] = dict(params)
+        try:
+            for key in ("n_frames", "n_initial", "max_cells"):
+                p[key] = int(p[key])
+            p["shape"] = tuple(int(v) for v in p["shape"])
+            p["radius"] = tuple(float(v) for v in p["radius"])
+            p["brightness"] = tuple(float(v) for v in p["brightness"])
+            for key in ("growth_rate", "division_rate", "speed", "spacing", "entry_rate",
+                        "background", "blur", "noise"):
+                p[key] = float(p[key])
+        except (TypeError, ValueError) as exc:
+            raise InputError(source, f"bad simulation parameter value: {exc}") from None
+        if p["n_frames"] < 1:
+            raise InputError(source, "simulation parameter 'n_frames' must be >= 1")
+        if len(p["shape"]) != 2 or min(p["shape"]) < 8:
+            raise InputError(source, "simulation parameter 'shape' must be two sizes >= 8")
+        if len(p["radius"]) != 2 or p["radius"][0] < 1.5 or p["radius"][1] < 0:
+            raise InputError(source, "simulation parameter 'radius' must be (mean >= 1.5, sd >= 0)")
+        if len(p["brightness"]) != 2:
+            raise InputError(source, "simulation parameter 'brightness' must be (mean, sd)")
+        if p["layout"] not in ("uniform", "center"):
+            raise InputError(source, "simulation parameter 'layout' must be 'uniform' or 'center'")
+        for key in ("growth_rate", "division_rate", "speed", "entry_rate", "blur", "noise"):
+            if p[key] < 0:
+                raise InputError(source, f"simulation parameter '{key}' must be >= 0")
+        if not 0 < p["spacing"] <= 2:
+            raise InputError(source, "simulation parameter 'spacing' must be in (0, 2]")
+        if p["division_rate"] > 1:
+            raise InputError(source, "simulation parameter 'division_rate' must be <= 1")
+        if p["n_initial"] < 0 or p["max_cells"] < 1:
+            raise InputError(source, "simulation parameters 'n_initial'/'max_cells' must be >= 0/1")
+        return cls(**p)
+
+
 @dataclass
 class Simulation:
     """A simulated sequence with CTC ground truth.
@@ -116,34 +188,35 @@ class Simulation:
         One 2D ``uint16`` raw image per frame (blurred cells + noise).
     tracks : pandas.DataFrame
         Columns ``label, begin, end, parent`` (int64), sorted by label.
-    params : dict
+    params : SimParams
         The parameters that produced it.
     """
 
     masks: list[np.ndarray]
     raw: list[np.ndarray]
     tracks: pd.DataFrame
-    params: dict[str, Any] = field(default_factory=dict)
+    params: SimParams
 
 
 def resolve_params(
-    preset: str, overrides: dict[str, Any] | None = None, source: str = "config"
-) -> dict[str, Any]:
+    preset: str, overrides: Mapping[str, object] | None = None, source: str = "config"
+) -> SimParams:
     """Return a preset's parameters with ``overrides`` applied key by key.
 
     Parameters
     ----------
     preset : str
         A key of :data:`PRESETS`.
-    overrides : dict, optional
+    overrides : mapping, optional
         Parameters replacing the preset's values.
     source : str
-        Names where the preset and overrides came from in error messages.
+        Names where the preset and overrides came from in error messages (the
+        workflow's config check: the config file and the key).
 
     Raises
     ------
     InputError
-        For an unknown preset or parameter.
+        For an unknown preset, or an unknown or invalid parameter.
     """
     if preset not in PRESETS:
         raise InputError(
@@ -154,51 +227,7 @@ def resolve_params(
         if key not in params:
             raise InputError(source, f"unknown simulation parameter '{key}'")
         params[key] = value
-    return _checked(params, source)
-
-
-def _checked(params: dict[str, Any], source: str) -> dict[str, Any]:
-    """Validate a complete parameter dict; return it with normalised types."""
-    known = PRESETS["nuclei"].keys()
-    for key in params:
-        if key not in known:
-            raise InputError(source, f"unknown simulation parameter '{key}'")
-    for key in known:
-        if key not in params:
-            raise InputError(source, f"missing simulation parameter '{key}'")
-    p = dict(params)
-    try:
-        p["n_frames"] = int(p["n_frames"])
-        p["n_initial"] = int(p["n_initial"])
-        p["max_cells"] = int(p["max_cells"])
-        p["shape"] = tuple(int(v) for v in p["shape"])
-        p["radius"] = tuple(float(v) for v in p["radius"])
-        p["brightness"] = tuple(float(v) for v in p["brightness"])
-        for key in ("growth_rate", "division_rate", "speed", "spacing", "entry_rate",
-                    "background", "blur", "noise"):
-            p[key] = float(p[key])
-    except (TypeError, ValueError) as exc:
-        raise InputError(source, f"bad simulation parameter value: {exc}") from None
-    if p["n_frames"] < 1:
-        raise InputError(source, "simulation parameter 'n_frames' must be >= 1")
-    if len(p["shape"]) != 2 or min(p["shape"]) < 8:
-        raise InputError(source, "simulation parameter 'shape' must be two sizes >= 8")
-    if len(p["radius"]) != 2 or p["radius"][0] < 1.5 or p["radius"][1] < 0:
-        raise InputError(source, "simulation parameter 'radius' must be (mean >= 1.5, sd >= 0)")
-    if len(p["brightness"]) != 2:
-        raise InputError(source, "simulation parameter 'brightness' must be (mean, sd)")
-    if p["layout"] not in ("uniform", "center"):
-        raise InputError(source, "simulation parameter 'layout' must be 'uniform' or 'center'")
-    for key in ("growth_rate", "division_rate", "speed", "entry_rate", "blur", "noise"):
-        if p[key] < 0:
-            raise InputError(source, f"simulation parameter '{key}' must be >= 0")
-    if not 0 < p["spacing"] <= 2:
-        raise InputError(source, "simulation parameter 'spacing' must be in (0, 2]")
-    if p["division_rate"] > 1:
-        raise InputError(source, "simulation parameter 'division_rate' must be <= 1")
-    if p["n_initial"] < 0 or p["max_cells"] < 1:
-        raise InputError(source, "simulation parameters 'n_initial'/'max_cells' must be >= 0/1")
-    return p
+    return SimParams.from_dict(params, source)
 
 
 # --------------------------------------------------------------------------- cells
@@ -232,24 +261,24 @@ class _Cells:
             (self.mother, other.mother))))
 
 
-def _draw_radius(p: dict[str, Any], rng: np.random.Generator, n: int) -> np.ndarray:
-    mean, sd = p["radius"]
+def _draw_radius(p: SimParams, rng: np.random.Generator, n: int) -> np.ndarray:
+    mean, sd = p.radius
     # Clip so no cell is too small to render or big enough to swallow neighbours.
     return np.clip(rng.normal(mean, sd, n), 0.6 * mean, mean + 3 * sd)
 
 
-def _draw_brightness(p: dict[str, Any], rng: np.random.Generator, n: int) -> np.ndarray:
-    mean, sd = p["brightness"]
+def _draw_brightness(p: SimParams, rng: np.random.Generator, n: int) -> np.ndarray:
+    mean, sd = p.brightness
     return np.maximum(rng.normal(mean, sd, n), 0.2 * mean)
 
 
-def _initial_cells(p: dict[str, Any], rng: np.random.Generator) -> _Cells:
-    n = p["n_initial"]
-    h, w = p["shape"]
+def _initial_cells(p: SimParams, rng: np.random.Generator) -> _Cells:
+    n = p.n_initial
+    h, w = p.shape
     rad = _draw_radius(p, rng, n)
-    if p["layout"] == "center":
+    if p.layout == "center":
         # Founders in a tight cluster; repulsion spreads them to touching.
-        spread = p["radius"][0] * max(1.0, np.sqrt(n))
+        spread = p.radius[0] * max(1.0, np.sqrt(n))
         pos = np.array([h / 2, w / 2]) + rng.normal(0, spread / 2, (n, 2))
     else:
         # Rejection sampling keeps initial cells from piling on top of each other.
@@ -319,20 +348,20 @@ def _render(cells: _Cells, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarr
     return index, counts
 
 
-def _raw_image(index: np.ndarray, bright: np.ndarray, p: dict[str, Any],
+def _raw_image(index: np.ndarray, bright: np.ndarray, p: SimParams,
                rng: np.random.Generator) -> np.ndarray:
     """Blurred cell intensities on a background, plus Gaussian noise, as uint16."""
     signal = np.concatenate([[0.0], bright])[index]
-    if p["blur"] > 0:
-        signal = ndimage.gaussian_filter(signal, p["blur"])
-    img = p["background"] + signal + rng.normal(0.0, p["noise"], index.shape)
+    if p.blur > 0:
+        signal = ndimage.gaussian_filter(signal, p.blur)
+    img = p.background + signal + rng.normal(0.0, p.noise, index.shape)
     return np.clip(np.rint(img), 0, 65535).astype(np.uint16)
 
 
-def _entries(p: dict[str, Any], rng: np.random.Generator, cells: _Cells) -> _Cells:
+def _entries(p: SimParams, rng: np.random.Generator, cells: _Cells) -> _Cells:
     """Cells entering at a random border position, partly inside the field."""
-    k = int(rng.poisson(p["entry_rate"])) if p["entry_rate"] > 0 else 0
-    h, w = p["shape"]
+    k = int(rng.poisson(p.entry_rate)) if p.entry_rate > 0 else 0
+    h, w = p.shape
     new = _Cells.empty()
     for _ in range(k):
         r = _draw_radius(p, rng, 1)
@@ -351,12 +380,12 @@ def _entries(p: dict[str, Any], rng: np.random.Generator, cells: _Cells) -> _Cel
     return new
 
 
-def simulate(params: dict[str, Any], rng: np.random.Generator) -> Simulation:
+def simulate(params: SimParams, rng: np.random.Generator) -> Simulation:
     """Simulate one sequence of moving, growing and dividing cells.
 
     Parameters
     ----------
-    params : dict
+    params : SimParams
         A complete parameter set, e.g. ``resolve_params("nuclei", {...})``; see
         :data:`PRESETS` for the keys.
     rng : numpy.random.Generator
@@ -370,22 +399,22 @@ def simulate(params: dict[str, Any], rng: np.random.Generator) -> Simulation:
     Raises
     ------
     InputError
-        For unknown, missing or invalid parameters.
+        For a simulation with more than 65535 tracks (16-bit masks).
     """
-    p = _checked(params, "config")
-    shape = p["shape"]
+    p = params
+    shape = p.shape
     h, w = shape
     masks: list[np.ndarray] = []
     raw: list[np.ndarray] = []
     tracks: dict[int, list[int]] = {}  # label -> [begin, end, parent]
     next_label = 1
     cells = _initial_cells(p, rng)
-    cells.pos = _relax(cells.pos, cells.rad, p["spacing"])
+    cells.pos = _relax(cells.pos, cells.rad, p.spacing)
     # Mother state kept during a frame so a daughter that cannot be shown
     # cancels the division instead of leaving an empty track.
     mothers: dict[int, tuple[np.ndarray, float, float]] = {}
 
-    for t in range(p["n_frames"]):
+    for t in range(p.n_frames):
         if t > 0:
             cells, mothers = _step(cells, p, rng)
         # Drop (or undo) cells that would show no pixel; repeat since undoing a
@@ -421,14 +450,14 @@ def simulate(params: dict[str, Any], rng: np.random.Generator) -> Simulation:
     return Simulation(masks=masks, raw=raw, tracks=table, params=p)
 
 
-def _step(cells: _Cells, p: dict[str, Any], rng: np.random.Generator
+def _step(cells: _Cells, p: SimParams, rng: np.random.Generator
           ) -> tuple[_Cells, dict[int, tuple[np.ndarray, float, float]]]:
     """Advance the live cells of frame t to frame t + 1 (before visibility checks)."""
-    h, w = p["shape"]
+    h, w = p.shape
     n = len(cells)
     # Division probability falls to 0 at the cap (keeps colonies cheap); the
     # quadratic keeps it near division_rate until the colony is large.
-    p_div = p["division_rate"] * max(0.0, 1.0 - (n / p["max_cells"]) ** 2)
+    p_div = p.division_rate * max(0.0, 1.0 - (n / p.max_cells) ** 2)
     divide = rng.random(n) < p_div
     angle = rng.uniform(0, np.pi, n)
     keep = cells.take(np.flatnonzero(~divide))
@@ -436,7 +465,7 @@ def _step(cells: _Cells, p: dict[str, Any], rng: np.random.Generator
     born = _Cells.empty()
     for i in np.flatnonzero(divide):
         # Daughters share the mother's area and sit on either side of her centre.
-        r_d = max(cells.rad[i] / np.sqrt(2), 0.6 * p["radius"][0])
+        r_d = max(cells.rad[i] / np.sqrt(2), 0.6 * p.radius[0])
         off = 0.5 * cells.rad[i] * np.array([np.cos(angle[i]), np.sin(angle[i])])
         pos = np.stack([cells.pos[i] + off, cells.pos[i] - off])
         if np.any(pos < 0) or np.any(pos[:, 0] > h - 1) or np.any(pos[:, 1] > w - 1):
@@ -450,18 +479,18 @@ def _step(cells: _Cells, p: dict[str, Any], rng: np.random.Generator
                                   np.zeros(2, np.int64), np.full(2, _ORIGIN_DAUGHTER),
                                   np.full(2, lab, np.int64)))
     cells = keep.extend(born)
-    cells.pos = cells.pos + rng.normal(0.0, p["speed"], cells.pos.shape)
-    r_max = p["radius"][0] + 3 * p["radius"][1]
+    cells.pos = cells.pos + rng.normal(0.0, p.speed, cells.pos.shape)
+    r_max = p.radius[0] + 3 * p.radius[1]
     # Growth stops at the largest drawn radius (cells that never divide stay bounded).
-    grown = np.minimum(cells.rad * (1.0 + p["growth_rate"]), r_max)
+    grown = np.minimum(cells.rad * (1.0 + p.growth_rate), r_max)
     cells.rad = np.maximum(cells.rad, grown)
     cells = cells.extend(_entries(p, rng, cells))
-    cells.pos = _relax(cells.pos, cells.rad, p["spacing"])
+    cells.pos = _relax(cells.pos, cells.rad, p.spacing)
     return cells, mothers
 
 
 def _drop(cells: _Cells, bad: np.ndarray, mothers: dict[int, tuple[np.ndarray, float, float]],
-          p: dict[str, Any]) -> _Cells:
+          p: SimParams) -> _Cells:
     """Remove invisible cells: end continuing tracks, undo divisions, drop entries."""
     undo = {int(m) for m in cells.mother[bad & (cells.origin == _ORIGIN_DAUGHTER)]}
     remove = bad.copy()
@@ -473,7 +502,7 @@ def _drop(cells: _Cells, bad: np.ndarray, mothers: dict[int, tuple[np.ndarray, f
         # The mother goes on where her daughters went, as one cell.
         restored = restored.extend(_Cells(
             cells.pos[sisters].mean(axis=0, keepdims=True),
-            np.array([rad0 * (1.0 + p["growth_rate"])]), np.array([bright0]),
+            np.array([rad0 * (1.0 + p.growth_rate)]), np.array([bright0]),
             np.array([lab], np.int64), np.array([_ORIGIN_CONTINUE]), np.zeros(1, np.int64)))
     return cells.take(np.flatnonzero(~remove)).extend(restored)
 
@@ -503,7 +532,7 @@ def simulate_dataset(
     out_dir: str | PathLike[str],
     sequences: list[str],
     preset: str,
-    overrides: dict[str, Any] | None,
+    overrides: Mapping[str, object] | None,
     seed: int,
 ) -> None:
     """Simulate and write several sequences of one preset.

@@ -295,7 +295,7 @@ def _config_with(parts: dict, steps=None, path=None) -> dict:
 
 def _config_error(config) -> str:
     with pytest.raises(InputError) as info:
-        cfg.check(config, SCHEMA, "my.yaml")
+        cfg.load(config, SCHEMA, "my.yaml")
     message = str(info.value)
     assert "\n" not in message and message.startswith("my.yaml: datasets.one.")
     return message
@@ -360,7 +360,7 @@ def test_config_frame_ranges_against_local_data(good, tmp_path, case):
     shutil.copytree(root / "01_GT", root / "02_GT")
     config = _config_with(parts, steps, path=root)
     if fault is None:
-        cfg.check(config, SCHEMA, "my.yaml")
+        cfg.load(config, SCHEMA, "my.yaml")
     else:
         assert fault in _config_error(config)
 
@@ -368,9 +368,10 @@ def test_config_frame_ranges_against_local_data(good, tmp_path, case):
 def test_check_frames_for_made_data():
     """Simulated/downloaded data: the same check runs once the frames exist (prepare)."""
     ds = {"calibration": [{"seq": "01", "frames": [0, 29]}], "evaluation": [{"seq": "01", "frames": [30, 60]}]}
-    cfg.check_frames(ds, "x", "01", range(61), [1, 10])
+    cfg.check_frames(cfg.Dataset.from_config("x", ds, [1, 10]), "01", range(61))
     with pytest.raises(InputError, match=r"^config: datasets.x.evaluation.0.frames: \[30, 60\] reaches beyond"):
-        cfg.check_frames(ds, "x", "01", range(53), [1])
+        cfg.check_frames(cfg.Dataset.from_config("x", ds, [1]), "01", range(53))
     with pytest.raises(InputError, match="holds no frame pair at step 30"):
-        cfg.check_frames(ds, "x", "01", range(61), [1, 30])
-    cfg.check_frames(ds, "x", "02", range(3), [50])  # parts on other sequences are not judged
+        cfg.check_frames(cfg.Dataset.from_config("x", ds, [1, 30]), "01", range(61))
+    # parts on other sequences are not judged
+    cfg.check_frames(cfg.Dataset.from_config("x", ds, [50]), "02", range(3))

@@ -6,6 +6,7 @@ import yaml
 
 from uqtrack import config as cfg
 from uqtrack.errors import InputError
+from uqtrack.splits import Part
 
 from conftest import ROOT, needs_shared_data
 
@@ -14,7 +15,7 @@ DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
 def _check(config):
-    cfg.check(config, SCHEMA, "my.yaml")
+    return cfg.load(config, SCHEMA, "my.yaml")
 
 
 def _fails(config, *words):
@@ -88,9 +89,12 @@ def test_overlapping_split():
 def test_parts_and_steps():
     ds = {"calibration": [{"seq": "01", "frames": [0, 9]}], "evaluation": [{"seq": "01", "frames": [10, 20]}],
           "steps": [1, 5]}
-    assert cfg.parts(ds, "evaluation") == [{"seq": "01", "first": 10, "last": 20}]
-    assert cfg.sequences(ds) == ["01"]
-    assert cfg.steps({"steps": [1, 10], "datasets": {"x": ds}}, "x") == [1, 5]
+    dataset = cfg.Dataset.from_config("x", ds, [1, 10])
+    assert dataset.parts("evaluation") == (Part("01", 10, 20),) and dataset.evaluation[0].as_dict() == {
+        "seq": "01", "first": 10, "last": 20}
+    assert dataset.sequences == ["01"]
+    assert dataset.steps == (1, 5)
+    assert cfg.Dataset.from_config("x", {"calibration": ["01"], "evaluation": ["02"]}, [1, 10]).steps == (1, 10)
 
 
 def test_snakemake_stops_before_any_job_with_one_line(tmp_path, snakemake_bin):
@@ -157,10 +161,10 @@ def test_a_tracker_without_type_is_of_its_built_in_name_or_stops():
     named = copy.deepcopy(DEFAULT)
     named["trackers"] = {"overlap": {}, "distance": {"sigma": 2.0}}
     _check(named)
-    filled = copy.deepcopy(named)
-    cfg.fill_tracker_types(filled, "my.yaml")
-    assert filled["trackers"] == {"overlap": {"type": "overlap"}, "distance": {"type": "distance", "sigma": 2.0}}
-    assert named["trackers"]["overlap"] == {}  # check() leaves the caller's config as given
+    run = _check(named)
+    assert {name: entry.type for name, entry in run.trackers.items()} == {"overlap": "overlap", "distance": "distance"}
+    assert run.trackers["distance"].params["sigma"] == 2.0
+    assert named["trackers"]["overlap"] == {}  # load() leaves the caller's config as given
     # an overlap entry is checked as an overlap tracker, not as a distance one
     named["trackers"]["overlap"]["sigma"] = 2.0
     _fails(named, "trackers.overlap", "'sigma'")
@@ -202,7 +206,31 @@ def test_export_method_defaults_to_the_recommended_one(tmp_path):
     """`export: {tracker: distance}` exports with fp, the README's recommendation."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["export"] = {"tracker": "distance"}
-    cfg.check(config, ROOT / "workflow/schemas/config.schema.yaml", "my.yaml")  # no KeyError
+    assert _check(config).export == cfg.Export(tracker="distance", method="fp", step=1)
     config["methods"] = ["sm", "as"]
     with pytest.raises(InputError, match="export.method: 'fp' is not in methods"):
-        cfg.check(config, ROOT / "workflow/schemas/config.schema.yaml", "my.yaml")
+        _check(config)
+
+
+def test_a_bad_simulation_parameter_stops_at_load():
+    """Once found only when the simulate job ran; now before any job, naming the key."""
+    bad = copy.deepcopy(DEFAULT)
+    bad["datasets"]["sim-nuclei"]["simulate"]["params"] = {"speed": -1}
+    message = _fails(bad, "datasets.sim-nuclei.simulate.params", "'speed' must be >= 0")
+    assert message == "my.yaml: datasets.sim-nuclei.simulate.params: simulation parameter 'speed' must be >= 0"
+    bad["datasets"]["sim-nuclei"]["simulate"]["params"] = {"n_frame": 10}
+    _fails(bad, "datasets.sim-nuclei.simulate.params", "unknown simulation parameter 'n_frame'")
+
+
+def test_load_fills_the_schema_defaults():
+    config = copy.deepcopy(DEFAULT)
+    del config["steps"]
+    config["trackers"]["t"] = {"type": "transformer", "model": "small"}
+    run = _check(config)
+    assert run.steps == (1, 10, 30, 50) and run.datasets["sim-nuclei"].steps == (1, 10, 30, 50)
+    assert run.datasets["sim-colony"].steps == (1, 5, 10, 20)  # its own
+    assert run.trackers["t"].params["appear_cost"] == 1 and run.trackers["overlap"].params["appear_cost"] == 10
+    assert run.models["small"]["train"]["batch_size"] == 8
+    assert run.config["datasets"]["sim-nuclei"]["annotated"] is True
+    assert "annotated" not in config["datasets"]["sim-nuclei"]  # the given config is left as it was
+    assert run.datasets["sim-nuclei"].simulate.n_frames == 61

@@ -5,6 +5,8 @@ import ast
 import re
 from pathlib import Path
 
+from uqtrack.config import Export
+
 from conftest import ROOT, workflow_paths
 
 # a results/ path, or the folder name itself, in quotes (a string or an f-string)
@@ -62,7 +64,7 @@ def test_paths_of_a_previous_run():
     temperature = paths["TEMPERATURE"].format(dataset="d", step=4, tracker="t", method="as")
     assert paths["of_run"](None, temperature) == "results/temperature/d/step4/t/as.json"
     assert paths["of_run"]("/old/run/", temperature) == "/old/run/results/temperature/d/step4/t/as.json"
-    root, needed = paths["lent_files"]("/old", "d", {"tracker": "t", "method": "as", "step": 4}, {"model": "m"})
+    root, needed = paths["lent_files"]("/old", "d", Export(tracker="t", method="as", step=4), "m")
     assert root == "/old/results"
     assert needed == ["/old/results/trackers/d/t/params.json", "/old/results/temperature/d/step4/t/as.json",
                       "/old/results/models/d/m"]

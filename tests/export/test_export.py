@@ -22,14 +22,14 @@ SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 PATHS = workflow_paths()
 
 
-def export_targets(config):
+def export_targets(run):
     """The export's targets as the workflow asks for them (`export.smk`)."""
-    return PATHS["export_targets"](cfg.exported(config), lambda name: cfg.annotated(config["datasets"][name]))
+    return PATHS["export_targets"](run.exported, lambda name: run.datasets[name].annotated)
 
 
-def export_inputs(config, dataset, seq):
+def export_inputs(run, dataset, seq):
     """The export's inputs of one sequence as the workflow gives them (`export.smk`)."""
-    return PATHS["export_inputs"](config, dataset, seq, cfg.calibration_origin(config, dataset))
+    return PATHS["export_inputs"](run.export, dataset, seq, run.datasets[dataset].calibration_origin)
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
@@ -308,7 +308,7 @@ def masks_only_config(tmp_path):
 
 def _fails(config, *words):
     with pytest.raises(InputError) as err:
-        cfg.check(config, SCHEMA, "my.yaml", PATHS["lent_files"])
+        cfg.load(config, SCHEMA, "my.yaml", PATHS["lent_files"])
     message = str(err.value)
     assert "\n" not in message and message.startswith("my.yaml: ")
     for word in words:
@@ -318,26 +318,28 @@ def _fails(config, *words):
 
 def test_masks_only_dataset_config(tmp_path):
     config = masks_only_config(tmp_path)
-    cfg.check(config, SCHEMA, "my.yaml")
-    movie = config["datasets"]["movie"]
-    assert cfg.sequences(movie) == ["01"] and not cfg.annotated(movie)
-    assert cfg.parts(movie, "calibration") == []
-    assert cfg.calibration_source(config, "movie") == "sim-nuclei"
-    assert cfg.calibration_source(config, "sim-nuclei") == "sim-nuclei"
-    assert cfg.masks_location(movie, "/r", "01") == "/r/01_masks"
-    assert cfg.masks_location(config["datasets"]["sim-nuclei"], "/r", "02") == "/r/02_GT/TRA/man_track*.tif*"
-    assert ("movie", "01") in cfg.exported(config) and ("sim-colony", "02") in cfg.exported(config)
-    targets = export_targets(config)
+    run = cfg.load(config, SCHEMA, "my.yaml")
+    movie, nuclei = run.datasets["movie"], run.datasets["sim-nuclei"]
+    assert movie.sequences == ["01"] and not movie.annotated and run.annotated == ["sim-nuclei", "sim-colony"]
+    assert movie.parts("calibration") == ()
+    assert movie.calibration_source == "sim-nuclei"
+    assert nuclei.calibration_source == "sim-nuclei"
+    assert movie.masks_location("/r", "01") == "/r/01_masks"
+    assert nuclei.masks_location("/r", "02") == "/r/02_GT/TRA/man_track*.tif*"
+    assert ("movie", "01") in run.exported and ("sim-colony", "02") in run.exported
+    targets = export_targets(run)
     assert "results/export/movie/01/01_RES" in targets and "results/export/sim-nuclei/02/check.md" in targets
     assert not any(t.startswith("results/export/movie/") and "check" in t for t in targets)
-    inputs = export_inputs(config, "movie", "01")  # the movie's edges, the calibration's temperature
+    inputs = export_inputs(run, "movie", "01")  # the movie's edges, the calibration's temperature
     assert inputs["edges"] == "results/edges/movie/01/step1/distance/as/edges.parquet"
     assert inputs["temperature"] == "results/temperature/sim-nuclei/step1/distance/as.json"
-    assert cfg.calibrated_on(config["datasets"]["sim-nuclei"], "01").startswith("yes")
-    assert cfg.calibrated_on(config["datasets"]["sim-nuclei"], "02") == "no"
-    assert cfg.calibrated_on({"calibration": [{"seq": "01", "frames": [0, 26]}]}, "01").startswith("on frames 0-26")
-    del config["export"]
-    assert cfg.exported(config) == [] and export_targets(config) == []
+    assert nuclei.calibrated_on("01").startswith("yes")
+    assert nuclei.calibrated_on("02") == "no"
+    ranged = cfg.Dataset.from_config("x", {"calibration": [{"seq": "01", "frames": [0, 26]}]}, [1])
+    assert ranged.calibrated_on("01").startswith("on frames 0-26")
+    del config["export"], config["datasets"]["movie"]
+    run = cfg.load(config, SCHEMA, "my.yaml")
+    assert run.exported == [] and export_targets(run) == []
 
 
 @pytest.mark.parametrize(
@@ -385,11 +387,11 @@ def test_calibration_from_a_previous_run(tmp_path):
     config = masks_only_config(tmp_path)
     run = previous_run(tmp_path)
     config["datasets"]["movie"]["calibration_from"] = {"run": str(run), "dataset": "sim-nuclei"}
-    cfg.check(config, SCHEMA, "my.yaml", PATHS["lent_files"])
-    assert cfg.calibration_origin(config, "movie") == (str(run), "sim-nuclei")
-    assert cfg.calibration_origin(config, "sim-nuclei") == (None, "sim-nuclei")
-    assert cfg.calibration_source(config, "movie") == f"sim-nuclei (run {run})"
-    inputs = export_inputs(config, "movie", "01")
+    loaded = cfg.load(config, SCHEMA, "my.yaml", PATHS["lent_files"])
+    assert loaded.datasets["movie"].calibration_origin == (str(run), "sim-nuclei")
+    assert loaded.datasets["sim-nuclei"].calibration_origin == (None, "sim-nuclei")
+    assert loaded.datasets["movie"].calibration_source == f"sim-nuclei (run {run})"
+    inputs = export_inputs(loaded, "movie", "01")
     assert inputs["temperature"] == f"{run}/results/temperature/sim-nuclei/step1/distance/as.json"
     assert inputs["edges"] == "results/edges/movie/01/step1/distance/as/edges.parquet"  # tracked here
 
@@ -451,5 +453,5 @@ def test_tracking_and_truth_list_the_same_annotated_frames(tmp_path):
     tra.mkdir(parents=True)
     for name in ["man_track000.tif", "man_track001.TIF", "man_track002.tiff", "man_track.txt"]:
         (tra / name).write_bytes(b"")
-    listed = ctc.find_label_images(cfg.masks_location({}, str(tmp_path), "02"))
+    listed = ctc.find_label_images(cfg.Dataset("x", (1,)).masks_location(str(tmp_path), "02"))
     assert listed == ctc.find_frames(tra) and sorted(listed) == [0, 1, 2]

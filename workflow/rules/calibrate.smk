@@ -22,9 +22,9 @@ rule calibrate:
         runtime=30,
     params:
         methods=METHODS,
-        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
-        fit_on=config["ts_fit"],
-        model=config["ts_model"],
-        prior_sd=config["ts_prior_sd"],
+        parts=lambda wc: parts_of(wc, "calibration"),
+        fit_on=RUN.ts_fit,
+        model=RUN.ts_model,
+        prior_sd=RUN.ts_prior_sd,
     script:
         "../scripts/calibrate.py"

@@ -13,9 +13,11 @@ rule simulate:
         mem_mb=1000,
         runtime=10,
     params:
-        simulate=lambda wc: dataset_config(wc)["simulate"],
-        sequences=lambda wc: cfg.sequences(dataset_config(wc)),
-        seed=lambda wc: config["seed"],
+        # as written (uqtrack.config.load checked it): for the provenance, and so
+        # that Snakemake reruns the simulation when it changes
+        simulate=lambda wc: config["datasets"][wc.dataset]["simulate"],
+        sequences=lambda wc: dataset_of(wc).sequences,
+        seed=lambda wc: RUN.seed,
     script:
         "../scripts/simulate.py"
 
@@ -32,8 +34,8 @@ rule download:
         mem_mb=1000,
         runtime=60,
     params:
-        url=lambda wc: dataset_config(wc)["download"],
-        sha256=lambda wc: dataset_config(wc).get("sha256"),
+        url=lambda wc: dataset_of(wc).download,
+        sha256=lambda wc: dataset_of(wc).sha256,
     script:
         "../scripts/download.py"
 
@@ -56,9 +58,7 @@ rule prepare:
         runtime=30,
     params:
         masks=lambda wc: sequence_data(wc.dataset, wc.seq)["masks"],
-        allow_mixed_frame_sizes=lambda wc: dataset_config(wc).get(
-            "allow_mixed_frame_sizes", False
-        ),
+        allow_mixed_frame_sizes=lambda wc: dataset_of(wc).allow_mixed_frame_sizes,
     script:
         "../scripts/prepare.py"
 
@@ -81,9 +81,7 @@ rule lineage:
     params:
         tra=lambda wc: f"{raw_dir(wc.dataset)}/{wc.seq}_GT/TRA",
         images=lambda wc: sequence_data(wc.dataset, wc.seq)["images"],
-        allow_mixed_frame_sizes=lambda wc: dataset_config(wc).get(
-            "allow_mixed_frame_sizes", False
-        ),
+        allow_mixed_frame_sizes=lambda wc: dataset_of(wc).allow_mixed_frame_sizes,
     script:
         "../scripts/lineage.py"
 
@@ -105,6 +103,6 @@ rule truth:
         mem_mb=2000,
         runtime=10,
     params:
-        max_daughters=config["max_daughters"],
+        max_daughters=RUN.max_daughters,
     script:
         "../scripts/truth.py"

@@ -23,9 +23,9 @@ rule evaluate:
         runtime=30,
     params:
         methods=METHODS,
-        parts=lambda wc: cfg.parts(dataset_config(wc), "evaluation"),
-        max_daughters=config["max_daughters"],
-        seed=config["seed"],
-        bootstrap=config["bootstrap"],
+        parts=lambda wc: parts_of(wc, "evaluation"),
+        max_daughters=RUN.max_daughters,
+        seed=RUN.seed,
+        bootstrap=RUN.bootstrap,
     script:
         "../scripts/evaluate.py"

@@ -2,9 +2,7 @@
 # tracker and method, where users look: CTC result format, GEFF, links ranked by
 # confidence, and a proofreading summary. Truth joins only in `proofread_check`.
 
-EXPORTS = export_targets(
-    cfg.exported(config), lambda name: cfg.annotated(config["datasets"][name])
-)
+EXPORTS = export_targets(RUN.exported, lambda name: RUN.datasets[name].annotated)
 
 
 rule export_tracks:
@@ -12,10 +10,7 @@ rule export_tracks:
         unpack(
             lambda wc: {
                 **export_inputs(
-                    config,
-                    wc.dataset,
-                    wc.seq,
-                    cfg.calibration_origin(config, wc.dataset),
+                    RUN.export, wc.dataset, wc.seq, dataset_of(wc).calibration_origin
                 ),
                 "masks": raw_input(wc),
             }
@@ -34,9 +29,9 @@ rule export_tracks:
         mem_mb=4000,
         runtime=30,
     params:
-        export=config.get("export"),
+        export=dataclasses.asdict(RUN.export) if RUN.export else None,
         masks=lambda wc: sequence_data(wc.dataset, wc.seq)["masks"],
-        tau_from=lambda wc: cfg.calibration_source(config, wc.dataset),
+        tau_from=lambda wc: dataset_of(wc).calibration_source,
     script:
         "../scripts/export.py"
 
@@ -65,7 +60,7 @@ rule proofread_check:
         links=rules.export_tracks.output.links,
         context=rules.export_tracks.output.context,
         truth=lambda wc: TRUTH.format(
-            dataset=wc.dataset, seq=wc.seq, step=config["export"]["step"]
+            dataset=wc.dataset, seq=wc.seq, step=RUN.export.step
         ),
     output:
         markdown=PROOFREAD_CHECK["markdown"],
@@ -79,7 +74,7 @@ rule proofread_check:
         mem_mb=1000,
         runtime=10,
     params:
-        calibrated_on=lambda wc: cfg.calibrated_on(dataset_config(wc), wc.seq),
+        calibrated_on=lambda wc: dataset_of(wc).calibrated_on(wc.seq),
     script:
         "../scripts/export_check.py"
 

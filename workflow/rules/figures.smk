@@ -40,8 +40,8 @@ rule claims:
     params:
         tracker_types=TRACKER_TYPES,
         context={
-            "temperature fitted on": config["ts_fit"],
-            "bootstrap replicates": config["bootstrap"],
+            "temperature fitted on": RUN.ts_fit,
+            "bootstrap replicates": RUN.bootstrap,
             "trackers": ", ".join(f"{n} ({t})" for n, t in TRACKER_TYPES.items()),
         },
     script:
@@ -195,7 +195,7 @@ rule overview:
         mem_mb=2000,
         runtime=10,
     params:
-        part=lambda wc: cfg.parts(dataset_config(wc), "evaluation")[0],
+        part=lambda wc: parts_of(wc, "evaluation")[0],
         data=lambda wc: sequence_data(wc.dataset, overview_wildcards(wc).seq),
     script:
         "../scripts/overview.py"

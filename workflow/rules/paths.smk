@@ -82,19 +82,18 @@ def of_run(run, path):
     return f"{results_root(run)}{path[len(RESULTS):]}"
 
 
-def lent_files(run, dataset, export, tracker_entry):
+def lent_files(run, dataset, export, model):
     """Where a previous run's results are, and what of them a masks-only dataset's
-    export needs: its fitted tracker, its temperature (same tracker, method and step)
-    and, for a transformer, its model (for `uqtrack.config.check`)."""
-    cell = dict(dataset=dataset, step=export.get("step", 1), tracker=export["tracker"])
+    export (a `uqtrack.config.Export`) needs: its fitted tracker, its temperature (same
+    tracker, method and step) and, for a transformer, its model `model` (for
+    `uqtrack.config.load`)."""
+    cell = dict(dataset=dataset, step=export.step, tracker=export.tracker)
     needed = [
         of_run(run, FITTED_PARAMS.format(**cell)),
-        of_run(run, TEMPERATURE.format(**cell, method=export["method"])),
+        of_run(run, TEMPERATURE.format(**cell, method=export.method)),
     ]
-    if "model" in tracker_entry:
-        needed.append(
-            of_run(run, MODEL.format(dataset=dataset, model=tracker_entry["model"]))
-        )
+    if model is not None:
+        needed.append(of_run(run, MODEL.format(dataset=dataset, model=model)))
     return results_root(run), needed
 
 
@@ -117,13 +116,13 @@ def export_targets(exported, annotated):
     ]
 
 
-def export_inputs(config, dataset, seq, origin):
+def export_inputs(export, dataset, seq, origin):
     """The exported edge table, the temperature that calibrates it (the dataset's own,
     or its `calibration_from`'s: same tracker, method and step; `origin` = (run or None,
-    dataset) says which) and the detections and frame counts."""
-    e = config["export"]
+    dataset) says which) and the detections and frame counts. `export`: the config's
+    `uqtrack.config.Export`."""
     run, source = origin
-    cell = dict(step=e["step"], tracker=e["tracker"], method=e["method"])
+    cell = dict(step=export.step, tracker=export.tracker, method=export.method)
     return {
         "edges": EDGES.format(dataset=dataset, seq=seq, **cell),
         "temperature": of_run(run, TEMPERATURE.format(dataset=source, **cell)),

@@ -21,10 +21,10 @@ rule model:
         mem_mb=4000,
         runtime=120,
     params:
-        spec=lambda wc: config["models"][wc.model],
-        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
-        steps=lambda wc: cfg.steps(config, wc.dataset),
-        seed=config["seed"],
+        spec=lambda wc: RUN.models[wc.model],
+        parts=lambda wc: parts_of(wc, "calibration"),
+        steps=lambda wc: list(dataset_of(wc).steps),
+        seed=RUN.seed,
     script:
         "../scripts/model.py"
 
@@ -48,12 +48,11 @@ rule fit:
         runtime=30,
     params:
         tracker=lambda wc: tracker_config(wc.tracker, wc.dataset),
-        parts=lambda wc: cfg.parts(dataset_config(wc), "calibration"),
+        parts=lambda wc: parts_of(wc, "calibration"),
         data=lambda wc: [
-            sequence_data(wc.dataset, p["seq"])
-            for p in cfg.parts(dataset_config(wc), "calibration")
+            sequence_data(wc.dataset, p.seq) for p in dataset_of(wc).calibration
         ],
-        seed=config["seed"],
+        seed=RUN.seed,
     script:
         "../scripts/fit.py"
 
@@ -81,12 +80,12 @@ rule edges:
         tracker=calibrated_tracker_config,
         data=lambda wc: sequence_data(wc.dataset, wc.seq),
         methods=METHODS,
-        seed=config["seed"],
-        samples=config["samples"],
-        topk=config["topk"],
-        asf_slack=config["asf_slack"],
-        max_daughters=config["max_daughters"],
-        map_solver=config["map_solver"],
-        time_limit=config["time_limit"],
+        seed=RUN.seed,
+        samples=RUN.samples,
+        topk=RUN.topk,
+        asf_slack=RUN.asf_slack,
+        max_daughters=RUN.max_daughters,
+        map_solver=RUN.map_solver,
+        time_limit=RUN.time_limit,
     script:
         "../scripts/edges.py"

@@ -10,7 +10,7 @@ from uqtrack.tables import daughter_groups, join_truth, judged_rows
 
 
 def main(sm):
-    wc, parts = sm.wildcards, sm.params.parts
+    wc, parts = sm.wildcards, [splits.Part(**p) for p in sm.params.parts]
     truth = splits.gather(sm.input.truth, parts, read_parquet)
     msd = [  # per part: `gather` numbered them
         mean_squared_displacement(truth[truth["part"] == i], read_parquet(dets))

@@ -15,7 +15,7 @@ from uqtrack.tables import join_truth
 
 
 def main(sm):
-    wc, parts = sm.wildcards, sm.params.parts
+    wc, parts = sm.wildcards, [splits.Part(**p) for p in sm.params.parts]
     truth = splits.gather(sm.input.truth, parts, read_parquet)
     stats = link_stats(truth, sm.params.max_daughters)
     for method, fit_path, out in zip(sm.params.methods, sm.input.temperature, sm.output, strict=True):

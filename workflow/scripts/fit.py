@@ -14,6 +14,7 @@ def main(sm):
     for dets, links, part, data in zip(
         sm.input.detections, sm.input.links, sm.params.parts, sm.params.data, strict=True
     ):
+        part = splits.Part(**part)
         detections = read_parquet(dets)
         parts.append((detections, splits.select(read_parquet(links), part),
                       frame_source(detections, data["masks"], data["images"])))

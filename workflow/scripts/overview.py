@@ -8,8 +8,8 @@ from uqtrack.scripting import log, run_rule
 
 
 def main(sm):
-    wc = sm.wildcards
-    table = splits.select(read_parquet(sm.input.edges), sm.params.part)
+    wc, part = sm.wildcards, splits.Part(**sm.params.part)
+    table = splits.select(read_parquet(sm.input.edges), part)
     fit = read_json(sm.input.temperature)
     table = overview.calibrated(table, fit["tau"], fit.get("eps", 0.0))
     pair = overview.least_certain_pair(table)
@@ -23,7 +23,7 @@ def main(sm):
     if background is None and daughters.load_masks is not None:
         background, is_mask = daughters.masks(), True
     rows = table[(table["t"] == t) & (table["t2"] == t2)]
-    title = (f"{wc.dataset} {sm.params.part['seq']}, frames {t} -> {t2} (step {wc.step}), "
+    title = (f"{wc.dataset} {part.seq}, frames {t} -> {t2} (step {wc.step}), "
              f"{wc.tracker}, {wc.method} +TS (T = {fit['temperature']:.3g}, floor {fit.get('eps', 0.0):.2g})")
     log.info("drawing %s", title)
     save(overview.frame_pair(rows, mothers.cells, daughters.cells, background, is_mask, title), sm.output)

@@ -6,7 +6,7 @@
     python benchmarks/ecoli_split.py --compare /tmp/ecoli_contig /tmp/ecoli_inter
 
 For every config given, reads the dataset's calibration and evaluation parts
-(:func:`uqtrack.config.parts`) and its steps, and prints one Markdown row per config,
+(:class:`uqtrack.config.Dataset`) and its steps, and prints one Markdown row per config,
 role and step: the cells per frame over the part's frames (min / median / max), the
 daughters judged at that step (every daughter of a frame pair that lies wholly inside a
 part, as :func:`uqtrack.splits.select` keeps them), the share of those daughters
@@ -30,46 +30,46 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from uqtrack.config import parts, steps
+from uqtrack.config import Dataset
 from uqtrack.ctc import read_sequence
 from uqtrack.lineage import mean_squared_displacement, sequence_frames, true_links
-from uqtrack.splits import select
+from uqtrack.splits import Part, select
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "Ecoli-vanVliet-trpL"
 DATA = ROOT / ".." / "shared" / "data" / "ctc" / NAME
 
 
-def frames_of(part: dict, frames: list[int]) -> list[int]:
+def frames_of(part: Part, frames: list[int]) -> list[int]:
     """The sequence's frames inside the part (all of them for a whole-sequence part)."""
-    lo = -np.inf if part["first"] is None else part["first"]
-    hi = np.inf if part["last"] is None else part["last"]
+    lo = -np.inf if part.first is None else part.first
+    hi = np.inf if part.last is None else part.last
     return [t for t in frames if lo <= t <= hi]
 
 
 def rows(config: dict, name: str, data: Path) -> list[dict]:
     """One dict per role and step of the dataset ``name`` in ``config`` (see the module docstring)."""
-    dataset = config["datasets"][name]
+    dataset = Dataset.from_config(name, config["datasets"][name], config["steps"])
     cache: dict[str, tuple] = {}
     out = []
     for role in ("calibration", "evaluation"):
-        chosen = parts(dataset, role)
+        chosen = dataset.parts(role)
         for part in chosen:
-            if part["seq"] not in cache:
-                tracks, dets, stats = read_sequence(data, part["seq"])
-                cache[part["seq"]] = (tracks, dets, sequence_frames(stats))
+            if part.seq not in cache:
+                tracks, dets, stats = read_sequence(data, part.seq)
+                cache[part.seq] = (tracks, dets, sequence_frames(stats))
         counts = []
         for part in chosen:
-            _, dets, frames = cache[part["seq"]]
+            _, dets, frames = cache[part.seq]
             per_frame = dets.groupby("frame").size()
             counts += [int(per_frame.get(t, 0)) for t in frames_of(part, frames)]
         label = ", ".join(
-            f"{p['seq']}" + ("" if p["first"] is None else f" [{p['first']}-{p['last']}]") for p in chosen
+            p.seq + ("" if p.first is None else f" [{p.first}-{p.last}]") for p in chosen
         )
-        for step in steps(config, name):
+        for step in dataset.steps:
             judged, msd_parts = [], []
             for part in chosen:
-                tracks, dets, frames = cache[part["seq"]]
+                tracks, dets, frames = cache[part.seq]
                 links = select(true_links(tracks, dets, int(step), frames=np.asarray(frames)), part)
                 judged.append(links)
                 msd_parts.append((links, dets))

@@ -63,8 +63,8 @@ def main() -> None:
     rows = []
     for tracker in trackers:
         for method in methods:
-            for dataset in conf["datasets"]:
-                for step in cfg.steps(conf, dataset):
+            for dataset, entry in conf["datasets"].items():
+                for step in cfg.Dataset.from_config(dataset, entry, conf["steps"]).steps:
                     try:
                         cal = load(results, conf, dataset, step, tracker, method, "calibration")
                         ev = load(results, conf, dataset, step, tracker, method, "evaluation")

@@ -29,9 +29,9 @@ NO_MOTHER = 0
 
 
 def load(results: Path, conf: dict, dataset: str, step: int, tracker: str, method: str, role: str):
-    ds = conf["datasets"][dataset]
-    parts = cfg.parts(ds, role)
-    seqs = cfg.part_sequences(ds, role)
+    ds = cfg.Dataset.from_config(dataset, conf["datasets"][dataset], conf["steps"])
+    parts = ds.parts(role)
+    seqs = ds.part_sequences(role)
     edges = [str(results / f"edges/{dataset}/{s}/step{step}/{tracker}/{method}/edges.parquet") for s in seqs]
     truth = [str(results / f"prepared/{dataset}/{s}/step{step}/truth.parquet") for s in seqs]
     return join_truth(splits.gather(edges, parts, read_parquet), splits.gather(truth, parts, read_parquet))
@@ -63,8 +63,8 @@ def main() -> None:
             print(f"\n### {tracker} / {method}: ECE +TS, expected / true wrong links (evaluation split)\n")
             print("| dataset | step | " + " | ".join(v for v, _ in variants) + " |")
             print("|---|---|" + "---|" * len(variants))
-            for dataset in conf["datasets"]:
-                for step in cfg.steps(conf, dataset):
+            for dataset, entry in conf["datasets"].items():
+                for step in cfg.Dataset.from_config(dataset, entry, conf["steps"]).steps:
                     try:
                         cal = load(results, conf, dataset, step, tracker, method, "calibration")
                         ev = load(results, conf, dataset, step, tracker, method, "evaluation")

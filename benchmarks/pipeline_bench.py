@@ -42,11 +42,12 @@ def run(config: dict, tracker_name: str, params: MethodParams) -> pd.DataFrame:
     rows = []
     for name, ds in config["datasets"].items():
         root = Path(ds["path"])  # made absolute by main()
-        data = {seq: read_sequence(root, seq) for seq in cfg.sequences(ds)}
-        parts = [(data[p["seq"]][1], splits.select(true_links(data[p["seq"]][0], data[p["seq"]][1], 1), p),
-                  frame_source(data[p["seq"]][1])) for p in cfg.parts(ds, "calibration")]
+        dataset = cfg.Dataset.from_config(name, ds, config["steps"])
+        data = {seq: read_sequence(root, seq) for seq in dataset.sequences}
+        parts = [(data[p.seq][1], splits.select(true_links(data[p.seq][0], data[p.seq][1], 1), p),
+                  frame_source(data[p.seq][1])) for p in dataset.calibration]
         fitted = tracker_class(entry["type"]).fit(type_params(entry), Calibration(parts))
-        for step in cfg.steps(config, name):
+        for step in dataset.steps:
             tracker = make_tracker(entry, fitted, step)
             # the slack is a cost difference on the step's own scale, as in the edges rule
             step_params = replace(params, slack=None if params.slack is None else params.slack * tracker.price_scale)

@@ -68,8 +68,8 @@ def main() -> None:
     widening = []
     for tracker in args.trackers:
         for method in args.methods:
-            for dataset in conf["datasets"]:
-                for step in cfg.steps(conf, dataset):
+            for dataset, entry in conf["datasets"].items():
+                for step in cfg.Dataset.from_config(dataset, entry, conf["steps"]).steps:
                     try:
                         cal = load(results, conf, dataset, step, tracker, method, "calibration")
                         ev = load(results, conf, dataset, step, tracker, method, "evaluation")

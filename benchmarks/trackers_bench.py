@@ -35,11 +35,11 @@ from uqtrack.trackers import Calibration, make_tracker, tracker_class, type_para
 from uqtrack.uq import MethodParams
 
 
-def part(text: str) -> dict:
+def part(text: str) -> splits.Part:
     """``01`` or ``01:30-52``."""
     seq, _, frames = text.partition(":")
     first, last = (int(v) for v in frames.split("-")) if frames else (None, None)
-    return {"seq": seq, "first": first, "last": last}
+    return splits.Part(seq, first, last)
 
 
 def load(data: Path, seq: str):
@@ -67,12 +67,12 @@ def main() -> None:
         name, _, field = key.partition(".")
         entries[name][field] = yaml.safe_load(value)
 
-    tracks, dets, _, frames = load(args.data, args.calibration["seq"])
+    tracks, dets, _, frames = load(args.data, args.calibration.seq)
     calibration = Calibration(
         [(dets, splits.select(true_links(tracks, dets, 1), args.calibration), frames)]
     )
     ev = args.evaluation
-    tracks, dets, stats, frames = load(args.data, ev["seq"])
+    tracks, dets, stats, frames = load(args.data, ev.seq)
     print(f"{args.data.name}: calibration {args.calibration}, evaluation {ev}; entries {entries}")
     header = ("tracker step method pairs daughters accuracy link_recall pred_appearing without_mother "
               "cand_recall true_cost s/pair")
@@ -84,7 +84,7 @@ def main() -> None:
             truth = splits.select(true_links(tracks, dets, step), ev)
             pairs = [
                 (t, t2) for t, t2 in frame_pairs(sequence_frames(stats), step)
-                if (ev["first"] is None or t >= ev["first"]) and (ev["last"] is None or t2 <= ev["last"])
+                if (ev.first is None or t >= ev.first) and (ev.last is None or t2 <= ev.last)
             ][: args.pairs]
             if not pairs:
                 continue

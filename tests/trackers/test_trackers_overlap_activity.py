@@ -334,7 +334,7 @@ def test_config_schema_knows_the_new_types():
         "overlap": {"type": "overlap", "kappa": 5, "radius": 0, "max_candidates": 0},
         "activity": {"type": "activity", "alpha": "auto", "activity_source": "masks", "sigma": 2.5},
     }
-    cfg.check(good, schema, "my.yaml")
+    cfg.load(good, schema, "my.yaml")
     for name, key, value, words in [
         ("overlap", "sigma", 3, "'sigma'"),  # a distance key on an overlap tracker
         ("overlap", "kappa", 0, "kappa"),
@@ -344,5 +344,5 @@ def test_config_schema_knows_the_new_types():
         bad = copy.deepcopy(good)
         bad["trackers"][name][key] = value
         with pytest.raises(InputError) as err:
-            cfg.check(bad, schema, "my.yaml")
+            cfg.load(bad, schema, "my.yaml")
         assert f"trackers.{name}" in str(err.value) and words in str(err.value), str(err.value)

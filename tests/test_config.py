@@ -234,3 +234,20 @@ def test_load_fills_the_schema_defaults():
     assert run.config["datasets"]["sim-nuclei"]["annotated"] is True
     assert "annotated" not in config["datasets"]["sim-nuclei"]  # the given config is left as it was
     assert run.datasets["sim-nuclei"].simulate.n_frames == 61
+
+
+def test_a_bad_simulation_parameter_stops_the_workflow_before_any_job(tmp_path, snakemake_bin):
+    bad = copy.deepcopy(DEFAULT)
+    bad["datasets"]["sim-colony"]["simulate"]["params"] = {"division_rate": 2}
+    path = tmp_path / "sim.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    run = subprocess.run(
+        [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", str(path), "-n",
+         "--workflow-profile", "none"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode != 0
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if "simulation parameter" in line]
+    assert lines == [f"uqtrack: config error: {path}: datasets.sim-colony.simulate.params:"
+                     " simulation parameter 'division_rate' must be <= 1"]
+    assert not (tmp_path / "results").exists()

@@ -203,12 +203,12 @@ def test_a_tracker_without_type_stops_the_workflow_before_any_job(tmp_path, snak
 
 
 def test_export_method_defaults_to_the_recommended_one(tmp_path):
-    """`export: {tracker: distance}` exports with fp, the README's recommendation."""
+    """`export: {tracker: distance}` exports with mm, the README's recommendation."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["export"] = {"tracker": "distance"}
-    assert _check(config).export == cfg.Export(tracker="distance", method="fp", step=1)
+    assert _check(config).export == cfg.Export(tracker="distance", method="mm", step=1)
     config["methods"] = ["sm", "as"]
-    with pytest.raises(InputError, match="export.method: 'fp' is not in methods"):
+    with pytest.raises(InputError, match="export.method: 'mm' is not in methods"):
         _check(config)
 
 

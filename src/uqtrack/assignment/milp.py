@@ -100,6 +100,7 @@ def nogood_top_k(
     max_daughters: int,
     k: int,
     deadline: tuple[float, float] | None = None,
+    known: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """The `k` cheapest assignments by repeated MIP solves with no-good cuts.
 
@@ -107,6 +108,13 @@ def nogood_top_k(
     is ascending cost. Fewer than `k` if the problem has fewer assignments.
     With a `deadline` (see :func:`make_deadline`) each solve gets the time left and
     :class:`TimeLimitReached` is raised once it is used up.
+
+    `known`: the first assignments this function returns, in order, when the
+    caller has them already (they must be exactly those, e.g. costs strictly
+    apart; see :func:`uqtrack.assignment.search.solve_component`). They are cut
+    off without solving; every later solve sees the same model (HiGHS builds a
+    fresh one from the same variables and constraints in the same order) and so
+    returns what it would have.
     """
     n_edges = len(edges)
     if n_edges == 0:  # one assignment only, and HiGHS rejects empty models
@@ -138,6 +146,9 @@ def nogood_top_k(
 
     found: list[np.ndarray] = []
     solver = _highs()
+    for choice in (known or [])[:k]:
+        found.append(np.asarray(choice, dtype=np.int64))
+        _cut(prob, x, sorted(int(e) for e in found[-1] if e >= 0))
     while len(found) < k:
         if deadline is not None:
             left = deadline[1] - time.perf_counter()
@@ -158,14 +169,20 @@ def nogood_top_k(
         choice = np.full(n_daughters, -1, dtype=np.int64)
         choice[edges[chosen, 1]] = chosen
         found.append(choice)
-        # No-good cut: at least one x differs from this solution. d is fixed by
-        # x at the optimum, so this removes exactly one assignment.
-        in_s = set(chosen)
-        prob += (
-            pulp.LpAffineExpression([(x[e], -1 if e in in_s else 1) for e in range(n_edges)])
-            >= 1 - len(chosen)
-        )
+        _cut(prob, x, chosen)
     return found
+
+
+def _cut(prob: pulp.LpProblem, x: list[pulp.LpVariable], chosen: list[int]) -> None:
+    """No-good cut: at least one x differs from the assignment of edges `chosen` (ascending).
+
+    d is fixed by x at the optimum, so this removes exactly one assignment.
+    """
+    in_s = set(chosen)
+    prob += (
+        pulp.LpAffineExpression([(x[e], -1 if e in in_s else 1) for e in range(len(x))])
+        >= 1 - len(chosen)
+    )
 
 
 def _hit_time_limit(prob: pulp.LpProblem) -> bool:

@@ -28,7 +28,8 @@ Solvers
   any of the K cheapest assignments (linear-programming reduced costs from a
   sparse assignment solve), splits the remaining candidate graph into connected
   components, solves each component's own top-K (exact branch and bound on
-  reduced costs within a search budget, HiGHS with no-good cuts otherwise),
+  reduced costs within a search budget, HiGHS with no-good cuts otherwise,
+  told the places a longer search fixes by cost alone),
   and merges them exactly. Pruning matters: with each daughter's 10 nearest
   mothers as candidates the unpruned graph is usually one giant component.
 - :func:`per_component_top_k`: each connected component's own top-K (optionally

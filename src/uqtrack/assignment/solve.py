@@ -47,8 +47,10 @@ def top_k(
     enumerate_below : int, optional
         Decomposed only: search budget. A component's top-k is found by exact
         branch and bound (bounded by LP reduced costs) when that visits at most
-        this many search nodes, otherwise by HiGHS with no-good cuts; 0 always
-        uses HiGHS. Results are identical either way.
+        this many search nodes, otherwise by HiGHS with no-good cuts, which is
+        handed the places of its list that a longer search fixes by cost alone
+        (:mod:`~uqtrack.assignment.search`); 0 always uses HiGHS alone. Results
+        are identical either way.
     prune : bool, optional
         Decomposed only: drop edges whose LP reduced cost shows they cannot
         occur in the top-k before splitting into components (exact; with

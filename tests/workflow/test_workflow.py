@@ -113,7 +113,7 @@ def test_report_is_self_contained(tiny_run, snakemake_bin):
 def test_same_seed_same_bytes_whatever_cores(tiny_run, tmp_path, snakemake_bin):
     run(snakemake_bin, tmp_path, TINY, cores=1)
     compared = 0
-    for sub in ["edges", "prepared", "models", "trackers", "temperature", "metrics", "figures"]:
+    for sub in ["edges", "prepared", "models", "trackers", "temperature", "metrics", "figures", "export"]:
         for a in sorted((tiny_run / "results" / sub).rglob("*")):
             # wall-clock times (and the figure drawn from them) differ by design
             if a.is_file() and a.name != "timings.tsv" and not a.name.startswith("compute_time"):

@@ -203,6 +203,11 @@ class Overview:
     method: str
 
 
+#: RunConfig fields that are the config's values as they are
+_AS_GIVEN = ("seed", "max_daughters", "samples", "topk", "map_solver", "time_limit", "asf_slack",
+             "ts_fit", "ts_model", "ts_prior_sd", "bootstrap", "models")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """A checked config with the schema's defaults filled in (see ``config/README.md``)."""
@@ -244,18 +249,7 @@ class RunConfig:
             },
             methods=tuple(config["methods"]),
             steps=tuple(config["steps"]),
-            seed=config["seed"],
-            max_daughters=config["max_daughters"],
-            samples=config["samples"],
-            topk=config["topk"],
-            map_solver=config["map_solver"],
-            time_limit=config["time_limit"],
-            asf_slack=config["asf_slack"],
-            ts_fit=config["ts_fit"],
-            ts_model=config["ts_model"],
-            ts_prior_sd=config["ts_prior_sd"],
-            bootstrap=config["bootstrap"],
-            models=config["models"],
+            **{key: config[key] for key in _AS_GIVEN},
             overview=tuple(Overview(**o) for o in config["overview"]),
             export=None if export is None else Export(**export),
             config=config,

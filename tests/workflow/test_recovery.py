@@ -1,7 +1,7 @@
 """The README's main command survives its own interruption and damaged results.
 
-Snakemake is interrupted mid-run (Ctrl-C, SIGTERM, SIGKILL, or SIGKILL of one
-running job), then the very same command is run again: it must complete, and its
+Snakemake is interrupted mid-run (Ctrl-C, SIGKILL, or SIGKILL of one running
+job), then the very same command is run again: it must complete, and its
 results must equal, byte for byte, those of an uninterrupted run (measured
 compute times excepted, as everywhere). A damaged intermediate is named in one
 line; deleting it and rerunning restores the same results.
@@ -139,7 +139,9 @@ def interrupt(workdir: Path, how: str) -> int:
     return code
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "sigkill", "sigkill-job"])
+# SIGTERM takes Snakemake's graceful shutdown, as Ctrl-C does; left out to keep CI under
+# its 15 minutes (interrupt() still handles "sigterm")
+@pytest.mark.parametrize("how", ["ctrl-c", "sigkill", "sigkill-job"])
 def test_rerun_after_interruption_gives_identical_results(reference, tmp_path, how):
     workdir = tmp_path / "run"
     code = interrupt(workdir, how)

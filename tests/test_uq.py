@@ -225,3 +225,36 @@ def test_map_solvers_give_identical_probabilities():
         }
         for field in ("log_p_edge", "log_p_none", "pred_edge", "pred_none"):
             np.testing.assert_array_equal(getattr(out["lsa"], field), getattr(out["milp"], field))
+
+
+def test_fp_and_fpa_read_one_set_of_draws_whatever_runs_beside_them():
+    """In a run, fp and fpa share the K perturbed draws of a pair (drawn once), and
+    each method's table is the same alone, together, or in either order."""
+    import pandas as pd
+
+    from uqtrack.linking import link_sequence
+    from uqtrack.trackers import Frame
+
+    tracker, m, d, _ = _frame(5, n=8)
+    calls = []
+
+    class Counting(DistanceTracker):
+        def sample_costs_batch(self, *args):
+            calls.append(args[-1])
+            return super().sample_costs_batch(*args)
+
+    noisy = Counting(**{**tracker.__dict__, "perturb_var": 0.25})
+    cells = [pd.DataFrame({"label": np.arange(1, len(p) + 1), "y": p[:, 0], "x": p[:, 1]}) for p in (m, d, m)]
+    frames = [Frame(t, c) for t, c in enumerate(cells)]
+    pairs = [(0, 1), (1, 2)]
+
+    def run(methods):
+        out = link_sequence(frames.__getitem__, pairs, noisy, methods, MethodParams(k=6), (3, "share"))
+        return {name: table for name, (table, _) in out.items()}
+
+    both = run(["fp", "fpa"])
+    assert calls == [6] * len(pairs)  # one batch of K draws per pair, not one per method
+    for alone in (run(["fpa"]), run(["fp"]), run(["fpa", "fp"])):
+        for name, table in alone.items():
+            pd.testing.assert_frame_equal(table, both[name])
+    assert both["fpa"]["p_cond"].between(0, 1, inclusive="neither").any()  # the draws do differ

@@ -13,7 +13,7 @@ import pandas as pd
 from uqtrack.assignment import TimeLimitReached
 from uqtrack.tables import empty_table, pair_table
 from uqtrack.trackers import Frame, Tracker
-from uqtrack.uq import METHODS, MethodParams, make_pair
+from uqtrack.uq import METHODS, PERTURBED, MethodParams, make_pair
 
 log = logging.getLogger("uqtrack")
 
@@ -28,6 +28,12 @@ def pair_rng(seed: int, key: str, t: int) -> np.random.Generator:
     first, nor on which other methods run beside it, nor on ``--cores``.
     """
     return np.random.default_rng([seed, zlib.crc32(key.encode()), t])
+
+
+def _rng_key(method: str) -> str:
+    """``fp`` and ``fpa`` share one generator per pair, so they read the same K draws
+    (drawn once, :meth:`uqtrack.uq.Pair.sampled`); every other method owns one."""
+    return "perturbation" if method in PERTURBED else method
 
 
 def link_sequence(
@@ -56,14 +62,16 @@ def link_sequence(
         Uncertainty methods (keys of :data:`uqtrack.uq.METHODS`).
     params : MethodParams
     seed : (int, str)
-        Config seed and a key naming the job; each method's generator adds its name.
+        Config seed and a key naming the job; each method's generator adds its name
+        (``fp`` and ``fpa`` one shared name: :func:`_rng_key`).
 
     Returns
     -------
     dict
         ``method -> (table, timings)``: the edge table (:mod:`uqtrack.tables`) and
         ``t, t2, mothers, daughters, edges, seconds, timed_out`` per frame pair,
-        where seconds are the tracker's own work on the pair plus the method's, and
+        where seconds are the tracker's own work on the pair plus the method's (the
+        shared perturbed draws count for the first of ``fp`` / ``fpa`` to run), and
         ``timed_out`` marks a pair left out because HiGHS hit ``params.time_limit``.
     """
     unknown = [m for m in methods if m not in METHODS]
@@ -85,7 +93,7 @@ def link_sequence(
         shared = time.perf_counter() - tic
         labels_m, labels_d = mothers.cells["label"].to_numpy(), daughters.cells["label"].to_numpy()
         for method in methods:
-            rng = pair_rng(seed[0], f"{seed[1]}/{method}", int(t))
+            rng = pair_rng(seed[0], f"{seed[1]}/{_rng_key(method)}", int(t))
             tic = time.perf_counter()
             try:
                 probs = METHODS[method](pair.with_rng(rng))

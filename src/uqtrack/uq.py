@@ -54,7 +54,8 @@ daughter's classes: ``P_{i|j} = P_ij / (P_none_j + sum_k P_kj)`` (:func:`dbmc`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -114,6 +115,8 @@ class Pair:
     problem: Problem  # candidate edges, costs w, prices, capacity
     rng: np.random.Generator  # the only source of randomness
     params: MethodParams
+    # K perturbed draws by the generator state they were drawn from (see `sampled`)
+    draws: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_edges(self) -> int:
@@ -124,7 +127,7 @@ class Pair:
         return self.problem.n_daughters
 
     def with_rng(self, rng: np.random.Generator) -> Pair:
-        """The same pair with another generator (each method draws from its own)."""
+        """The same pair with another generator; its drawn perturbations are kept."""
         return replace(self, rng=rng)
 
     def solve_map(self, costs: np.ndarray | None = None) -> np.ndarray:
@@ -134,12 +137,20 @@ class Pair:
 
     def sampled(self) -> tuple[np.ndarray, np.ndarray | None]:
         """K perturbed draws of the tracker, edges fixed: ``(K, E)`` costs and, where
-        the tracker has its own, ``(K, D)`` "no mother" log-probabilities (else None)."""
-        edges, k = self.problem.edges, self.params.k
-        batch = getattr(self.tracker, "sample_costs_batch", None)  # duck-typed trackers lack it
-        if batch is not None:
-            return batch(self.mothers, self.daughters, edges, self.rng, k)
-        return Tracker.sample_costs_batch(self.tracker, self.mothers, self.daughters, edges, self.rng, k)
+        the tracker has its own, ``(K, D)`` "no mother" log-probabilities (else None).
+
+        Drawn once per generator state: methods handed equal generators (``fp`` and
+        ``fpa`` in :func:`uqtrack.linking.link_sequence`) read the same draws, as the
+        paper's Eq. 12 and 13 read the same perturbed features, and pay for them once.
+        """
+        key = repr(self.rng.bit_generator.state)
+        if key not in self.draws:
+            edges, k = self.problem.edges, self.params.k
+            batch = getattr(self.tracker, "sample_costs_batch", None)  # duck-typed trackers lack it
+            if batch is None:
+                batch = partial(Tracker.sample_costs_batch, self.tracker)
+            self.draws[key] = batch(self.mothers, self.daughters, edges, self.rng, k)
+        return self.draws[key]
 
     def log_p_unlinked(self) -> np.ndarray:
         """``log P_none_j``: the tracker's own, or ``-(w_a + w_d)`` for every daughter."""
@@ -259,6 +270,9 @@ def min_marginal(pair: Pair) -> PairProbabilities:
     mm = min_marginals(pair.problem)
     return PairProbabilities(-mm.edge, -mm.none, *_masks(mm.map_choice, pair.n_edges))
 
+
+#: The methods that read the tracker's K perturbed draws (:meth:`Pair.sampled`).
+PERTURBED = ("fp", "fpa")
 
 #: The uncertainty methods by config name; the config schema's list is checked against it.
 METHODS: dict[str, Callable[[Pair], PairProbabilities]] = {

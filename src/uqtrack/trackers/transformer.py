@@ -8,7 +8,8 @@ Candidates: each daughter's ``max_candidates`` most probable mothers (mothers
 farther than the model's spatial cutoff, 256 px by default, have probability 0 and
 never are). ``fp`` / ``fpa`` draw costs with MC dropout at rate ``dropout`` (the
 paper's 0.5, 0.25, 0.125: three trackers of this type side by side), all K draws of
-a frame pair in one batched forward pass (:meth:`TransformerTracker.sample_costs_batch`).
+a frame pair in one batched forward pass (:meth:`TransformerTracker.sample_costs_batch`),
+which ``fp`` and ``fpa`` share (:meth:`uqtrack.uq.Pair.sampled`).
 
 "No mother": the model's own ``p_none_j`` (the quiet softmax's extra class) is what
 ``sm`` reads, and ``fp`` reads ``exp(mean_k log p_none_j^(k))`` over its draws, as it

@@ -187,3 +187,34 @@ def test_generous_time_limit_changes_nothing() -> None:
     for bad in (0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="time_limit"):
             solve_map(problem, "milp", time_limit=bad)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_per_daughter_appearance_prices_by_shifted_edge_costs(seed):
+    """Pricing daughter j's appearance a_j equals edge costs w - a_j + A with one price A:
+    every feasible assignment's cost moves by one constant (enumerated by hand with the
+    per-daughter prices), so the MAP and the whole order are the same."""
+    from uqtrack.assignment import per_daughter_appearance
+
+    rng = np.random.default_rng(seed)
+    base = random_small(rng, integer_costs=False)
+    appear = rng.uniform(0, 6, base.n_daughters)
+    appear[:1] = 9.0  # above the cap: clipped
+    cap = 7.0
+    costs, price = per_daughter_appearance(base.costs, base.edges[:, 1], appear, cap)
+    shifted = Problem(base.n_mothers, base.n_daughters, base.edges, costs, price, base.disappear_cost,
+                      max_daughters=base.max_daughters)
+    a = np.minimum(appear, cap)
+    by_hand = {}
+    for _, choice in enumerate_by_hand(base):
+        choice = np.array(choice, dtype=np.int64)
+        linked = choice >= 0
+        used = len(set(base.edges[choice[linked], 0].tolist()))
+        by_hand[tuple(choice)] = (base.costs[choice[linked]].sum() + a[~linked].sum()
+                                  + base.disappear_cost * (base.n_mothers - used))
+    shift = {c: solution_cost(shifted, np.array(c)) - v for c, v in by_hand.items()}
+    np.testing.assert_allclose(list(shift.values()), base.n_daughters * cap - a.sum(), atol=1e-9)
+    best = min(by_hand.values())
+    for method in MAP_METHODS:
+        choice = tuple(solve_map(shifted, method).choice.tolist())
+        assert by_hand[choice] <= best + TOL

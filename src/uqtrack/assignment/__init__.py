@@ -82,6 +82,7 @@ from uqtrack.assignment.problem import (
     brute_force,
     edge_mask,
     is_feasible,
+    per_daughter_appearance,
     solution_cost,
 )
 from uqtrack.assignment.search import ENUMERATE_BELOW
@@ -94,6 +95,7 @@ __all__ = [
     "Problem",
     "Solution",
     "brute_force",
+    "per_daughter_appearance",
     "edge_mask",
     "is_feasible",
     "lsa_map_cost",

@@ -164,6 +164,25 @@ def solution_cost(problem: Problem, choice: np.ndarray) -> float:
     )
 
 
+def per_daughter_appearance(
+    costs: np.ndarray, edge_daughter: np.ndarray, appear: np.ndarray, cap: float
+) -> tuple[np.ndarray, float]:
+    """Edge costs and one appearance price that price daughter ``j`` appearing ``appear[j]``.
+
+    The cost of an assignment with per-daughter prices ``a_j`` is
+    ``sum_j a_j + sum_{links} (w_ij - a_j) + w_d (childless mothers)``: the same, up to
+    the constant ``sum_j a_j - D A``, as edge costs ``w_ij - a_j + A`` with one price
+    ``A`` for every daughter. So every solver gives the same assignments, in the same
+    order, for both. ``a_j`` is clipped to ``[0, cap]`` and ``A = cap``, which keeps the
+    new costs ``>= 0`` (a daughter whose price would exceed ``cap`` links either way
+    wherever a link costs less than ``cap``).
+
+    Returns the new edge costs and ``A``.
+    """
+    a = np.clip(np.asarray(appear, dtype=np.float64), 0.0, cap)
+    return np.asarray(costs, dtype=np.float64) - a[np.asarray(edge_daughter)] + cap, float(cap)
+
+
 def is_feasible(problem: Problem, choice: np.ndarray) -> bool:
     """Whether `choice` is a feasible assignment of `problem`.
 

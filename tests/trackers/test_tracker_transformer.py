@@ -27,11 +27,22 @@ def setup(tmp_path_factory):
 
 
 def test_costs_are_minus_log_association(setup):
+    """``fixed``: w = -log p. ``model`` (default): appearing costs -log p_none_j, by edge
+    costs -log p_ij + log p_none_j + A and one price A."""
+    from dataclasses import replace
+
+    from uqtrack.trackers.transformer import APPEAR_CAP
+
     tracker, frame, model = setup
+    fixed = replace(tracker, appearance="fixed", appear_cost=1.0)
     fm, fd = tracker.features(frame(0)), tracker.features(frame(1))
     edges = tracker.candidates(fm, fd)
-    p, _ = transformer.associate(model, frame(0).cells, frame(1).cells)
-    np.testing.assert_allclose(tracker.costs(fm, fd, edges), -np.log(p[edges[:, 0], edges[:, 1]]), rtol=1e-9)
+    p, p_none = transformer.associate(model, frame(0).cells, frame(1).cells)
+    w = -np.log(p[edges[:, 0], edges[:, 1]])
+    np.testing.assert_allclose(fixed.costs(fm, fd, edges), w, rtol=1e-9)
+    a = np.minimum(-np.log(p_none), APPEAR_CAP)[edges[:, 1]]
+    np.testing.assert_allclose(tracker.costs(fm, fd, edges), w - a + APPEAR_CAP, rtol=1e-9)
+    assert tracker.appearance == "model" and tracker.appear_cost == APPEAR_CAP and fixed.appear_cost == 1.0
     # each daughter's candidates are its most probable mothers
     for j in range(len(fd)):
         mine = edges[edges[:, 1] == j, 0]
@@ -91,11 +102,20 @@ def test_sm_and_fp_read_the_models_no_parent_class_on_an_isolated_pair(setup, da
     k = 5
     fp = METHODS["fp"](make_pair(tracker, fm, fd, edges, np.random.default_rng(9), MethodParams(k=k)))
     log_p, log_none = transformer.associate_draws(model, mo, da, k, tracker.dropout, np.random.default_rng(9))
-    np.testing.assert_allclose(fp.log_p_none, log_none.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(fp.log_p_edge, log_p[:, 0, :].mean(axis=0), rtol=1e-12)
-    # the MAP still prices appearance and disappearance w_a, w_d
-    pair = make_pair(tracker, fm, fd, edges, np.random.default_rng(0))
-    assert pair.problem.appear_cost == tracker.appear_cost == 1.0
+    # fp's classes: the geometric means of the draws' p_0j and p_none_j
+    link, none = np.exp(log_p[:, 0, :].mean(axis=0)), np.exp(log_none.mean(axis=0))
+    fp_link, _ = dbmc(fp.log_p_edge, fp.log_p_none, edges[:, 1])
+    np.testing.assert_allclose(fp_link, link / (link + none), rtol=1e-9)
+    # the same probabilities whether the assignment prices appearance by the model or fixed
+    from dataclasses import replace
+
+    fixed = replace(tracker, appearance="fixed", appear_cost=1.0)
+    for method, rng in (("sm", 0), ("fp", 9)):
+        mine = METHODS[method](make_pair(tracker, fm, fd, edges, np.random.default_rng(rng), MethodParams(k=k)))
+        other = METHODS[method](make_pair(fixed, fm, fd, edges, np.random.default_rng(rng), MethodParams(k=k)))
+        np.testing.assert_allclose(dbmc(mine.log_p_edge, mine.log_p_none, edges[:, 1])[0],
+                                   dbmc(other.log_p_edge, other.log_p_none, edges[:, 1])[0], rtol=1e-9)
+    np.testing.assert_allclose(fixed.none_log_prob(fm, fd), np.log(p_none), rtol=1e-9)
 
 
 def test_batched_draws_equal_the_same_draws_one_by_one(setup):
@@ -114,7 +134,15 @@ def test_batched_draws_equal_the_same_draws_one_by_one(setup):
     rng = np.random.default_rng(3)
     none_one = np.stack([transformer.associate(model, frame(0).cells, frame(1).cells, dropout=tracker.dropout,
                                                rng=rng, log=True)[1] for _ in range(k)])
-    np.testing.assert_allclose(log_none, none_one, rtol=1e-5, atol=1e-5)
+    # the draws' own p_none: in the "no mother" rows under `fixed`, in the costs under `model`
+    from dataclasses import replace
+
+    from uqtrack.trackers.transformer import APPEAR_CAP
+
+    _, fixed_none = replace(tracker, appearance="fixed", appear_cost=1.0).sample_costs_batch(
+        fm, fd, edges, np.random.default_rng(3), k)
+    np.testing.assert_allclose(fixed_none, none_one, rtol=1e-5, atol=1e-5)
+    assert (log_none == -APPEAR_CAP).all()
     # same seed -> identical bytes; the draws differ from each other and from the MAP costs
     again, none_again = tracker.sample_costs_batch(fm, fd, edges, np.random.default_rng(3), k)
     assert np.array_equal(costs, again) and np.array_equal(log_none, none_again)

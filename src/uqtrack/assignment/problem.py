@@ -177,10 +177,11 @@ def per_daughter_appearance(
     new costs ``>= 0`` (a daughter whose price would exceed ``cap`` links either way
     wherever a link costs less than ``cap``).
 
-    Returns the new edge costs and ``A``.
+    Leading axes of ``costs`` and ``appear`` (``(K, E)`` and ``(K, D)``: K draws) are
+    kept. Returns the new edge costs and ``A``.
     """
     a = np.clip(np.asarray(appear, dtype=np.float64), 0.0, cap)
-    return np.asarray(costs, dtype=np.float64) - a[np.asarray(edge_daughter)] + cap, float(cap)
+    return np.asarray(costs, dtype=np.float64) - a[..., np.asarray(edge_daughter)] + cap, float(cap)
 
 
 def is_feasible(problem: Problem, choice: np.ndarray) -> bool:

@@ -13,8 +13,14 @@ which ``fp`` and ``fpa`` share (:meth:`uqtrack.uq.Pair.sampled`).
 
 "No mother": the model's own ``p_none_j`` (the quiet softmax's extra class) is what
 ``sm`` reads, and ``fp`` reads ``exp(mean_k log p_none_j^(k))`` over its draws, as it
-averages the edge costs (:meth:`TransformerTracker.none_log_prob`). The assignment
-itself still prices appearance and disappearance ``appear_cost`` / ``disappear_cost``.
+averages the edge costs (:meth:`TransformerTracker.none_log_prob`). With
+``appearance: model`` it also prices daughter ``j`` appearing in the assignment,
+``a_j = -log p_none_j`` (as the paper's Trackastra), through edge costs
+``w_ij - a_j + A`` and one appearance price ``A`` (:data:`APPEAR_CAP`,
+:func:`uqtrack.assignment.per_daughter_appearance`: the same assignments); the
+probabilities of ``sm`` and ``fp`` are the same under both prices (their "no mother"
+row is then ``-A``). With ``appearance: fixed`` every daughter appearing costs
+``appear_cost``. Disappearance costs ``disappear_cost`` in both.
 
 One deterministic forward pass per frame pair serves every method (cached on the
 daughters' :class:`PairCells`); a ``wrfeat`` model's region features are computed
@@ -35,10 +41,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from uqtrack.assignment import per_daughter_appearance
 from uqtrack.trackers.base import Frame, Tracker, param
 
 #: Costs of links whose MC-dropout probability underflows to 0 (a cost must be finite).
 MAX_COST = 700.0
+
+#: ``appearance: model``: the one appearance price ``A`` of the shifted costs, and the
+#: most a daughter's appearing may cost (``p_none_j >= e^-50``; below, it links anyway).
+APPEAR_CAP = 50.0
 
 #: torch intra-op threads of the model's forward passes in this process. One by
 #: default: workflow jobs run side by side, and on frame pairs of a few hundred cells
@@ -77,6 +88,10 @@ class TransformerTracker(Tracker):
         MC dropout rate of ``fp`` / ``fpa``.
     max_candidates : int
         Each daughter's candidates are its most probable mothers.
+    appearance : {"model", "fixed"}
+        What a daughter appearing costs in the assignment: ``-log p_none_j``, the
+        model's own "no parent" probability (``appear_cost`` is then not used), or
+        ``appear_cost`` for every daughter.
     """
 
     model: str = param("", required=True)
@@ -86,6 +101,18 @@ class TransformerTracker(Tracker):
     # a daughter no mother gets that much is most likely one that appears
     appear_cost: float = param(1.0, minimum=0)
     disappear_cost: float = param(1.0, minimum=0)
+    appearance: str = param("model", choices=("model", "fixed"))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.appearance == "model":  # the problem's one price A of the shifted costs
+            object.__setattr__(self, "appear_cost", APPEAR_CAP)
+
+    def _priced(self, costs: np.ndarray, edges: np.ndarray, log_none: np.ndarray) -> np.ndarray:
+        """Edge costs with appearance priced as ``appearance`` says (``(K, E)`` draws too)."""
+        if self.appearance == "fixed":
+            return costs
+        return per_daughter_appearance(costs, edges[:, 1], -log_none, APPEAR_CAP)[0]
 
     @cached_property
     def net(self) -> Any:
@@ -141,8 +168,8 @@ class TransformerTracker(Tracker):
         return edges[np.lexsort((edges[:, 0], edges[:, 1]))]
 
     def costs(self, mothers: PairCells, daughters: PairCells, edges: np.ndarray) -> np.ndarray:
-        log_p, _ = self._associate(mothers, daughters)
-        return np.minimum(-log_p[edges[:, 0], edges[:, 1]], MAX_COST)
+        log_p, log_none = self._associate(mothers, daughters)
+        return self._priced(np.minimum(-log_p[edges[:, 0], edges[:, 1]], MAX_COST), edges, log_none)
 
     def sample_costs(
         self, mothers: PairCells, daughters: PairCells, edges: np.ndarray, rng: np.random.Generator
@@ -153,10 +180,20 @@ class TransformerTracker(Tracker):
     def sample_costs_batch(
         self, mothers: PairCells, daughters: PairCells, edges: np.ndarray, rng: np.random.Generator, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """K MC-dropout draws in one batched forward pass; equal to K :meth:`sample_costs`."""
+        """K MC-dropout draws in one batched forward pass; equal to K :meth:`sample_costs`.
+
+        Under ``appearance: model`` each draw prices appearance by its own ``p_none``.
+        """
         log_p, log_none = self._draws(mothers, daughters, rng, k)
-        return np.minimum(-log_p[:, edges[:, 0], edges[:, 1]], MAX_COST), log_none
+        costs = self._priced(np.minimum(-log_p[:, edges[:, 0], edges[:, 1]], MAX_COST), edges, log_none)
+        return costs, self._none_row(log_none)
 
     def none_log_prob(self, mothers: PairCells, daughters: PairCells) -> np.ndarray:
-        """The model's ``log p_none_j`` (quiet softmax), from the deterministic pass."""
-        return self._associate(mothers, daughters)[1]
+        """The model's ``log p_none_j`` (quiet softmax), from the deterministic pass; under
+        ``appearance: model`` ``-A``, since the edge costs already hold ``log p_none_j``."""
+        return self._none_row(self._associate(mothers, daughters)[1])
+
+    def _none_row(self, log_none: np.ndarray) -> np.ndarray:
+        # shifted costs exp(-(w_ij - a_j + A)) = (p_ij / p_none_j) e^-A: beside e^-A each
+        # daughter's classes are the model's own p_ij : p_none_j again
+        return np.full_like(log_none, -APPEAR_CAP) if self.appearance == "model" else log_none

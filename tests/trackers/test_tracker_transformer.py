@@ -27,22 +27,22 @@ def setup(tmp_path_factory):
 
 
 def test_costs_are_minus_log_association(setup):
-    """``fixed``: w = -log p. ``model`` (default): appearing costs -log p_none_j, by edge
+    """``fixed`` (default): w = -log p. ``model``: appearing costs -log p_none_j, by edge
     costs -log p_ij + log p_none_j + A and one price A."""
     from dataclasses import replace
 
     from uqtrack.trackers.transformer import APPEAR_CAP
 
     tracker, frame, model = setup
-    fixed = replace(tracker, appearance="fixed", appear_cost=1.0)
+    by_model = replace(tracker, appearance="model")
     fm, fd = tracker.features(frame(0)), tracker.features(frame(1))
     edges = tracker.candidates(fm, fd)
     p, p_none = transformer.associate(model, frame(0).cells, frame(1).cells)
     w = -np.log(p[edges[:, 0], edges[:, 1]])
-    np.testing.assert_allclose(fixed.costs(fm, fd, edges), w, rtol=1e-9)
+    np.testing.assert_allclose(tracker.costs(fm, fd, edges), w, rtol=1e-9)
     a = np.minimum(-np.log(p_none), APPEAR_CAP)[edges[:, 1]]
-    np.testing.assert_allclose(tracker.costs(fm, fd, edges), w - a + APPEAR_CAP, rtol=1e-9)
-    assert tracker.appearance == "model" and tracker.appear_cost == APPEAR_CAP and fixed.appear_cost == 1.0
+    np.testing.assert_allclose(by_model.costs(fm, fd, edges), w - a + APPEAR_CAP, rtol=1e-9)
+    assert tracker.appearance == "fixed" and tracker.appear_cost == 1.0 and by_model.appear_cost == APPEAR_CAP
     # each daughter's candidates are its most probable mothers
     for j in range(len(fd)):
         mine = edges[edges[:, 1] == j, 0]
@@ -109,13 +109,15 @@ def test_sm_and_fp_read_the_models_no_parent_class_on_an_isolated_pair(setup, da
     # the same probabilities whether the assignment prices appearance by the model or fixed
     from dataclasses import replace
 
-    fixed = replace(tracker, appearance="fixed", appear_cost=1.0)
+    by_model = replace(tracker, appearance="model")
     for method, rng in (("sm", 0), ("fp", 9)):
         mine = METHODS[method](make_pair(tracker, fm, fd, edges, np.random.default_rng(rng), MethodParams(k=k)))
-        other = METHODS[method](make_pair(fixed, fm, fd, edges, np.random.default_rng(rng), MethodParams(k=k)))
+        other = METHODS[method](make_pair(by_model, fm, fd, edges, np.random.default_rng(rng), MethodParams(k=k)))
         np.testing.assert_allclose(dbmc(mine.log_p_edge, mine.log_p_none, edges[:, 1])[0],
                                    dbmc(other.log_p_edge, other.log_p_none, edges[:, 1])[0], rtol=1e-9)
-    np.testing.assert_allclose(fixed.none_log_prob(fm, fd), np.log(p_none), rtol=1e-9)
+    np.testing.assert_allclose(tracker.none_log_prob(fm, fd), np.log(p_none), rtol=1e-9)
+    # the MAP prices appearance w_a under `fixed`, A (with shifted costs) under `model`
+    assert make_pair(tracker, fm, fd, edges, np.random.default_rng(0)).problem.appear_cost == 1.0
 
 
 def test_batched_draws_equal_the_same_draws_one_by_one(setup):
@@ -139,10 +141,9 @@ def test_batched_draws_equal_the_same_draws_one_by_one(setup):
 
     from uqtrack.trackers.transformer import APPEAR_CAP
 
-    _, fixed_none = replace(tracker, appearance="fixed", appear_cost=1.0).sample_costs_batch(
-        fm, fd, edges, np.random.default_rng(3), k)
-    np.testing.assert_allclose(fixed_none, none_one, rtol=1e-5, atol=1e-5)
-    assert (log_none == -APPEAR_CAP).all()
+    np.testing.assert_allclose(log_none, none_one, rtol=1e-5, atol=1e-5)
+    _, model_none = replace(tracker, appearance="model").sample_costs_batch(fm, fd, edges, np.random.default_rng(3), k)
+    assert (model_none == -APPEAR_CAP).all()
     # same seed -> identical bytes; the draws differ from each other and from the MAP costs
     again, none_again = tracker.sample_costs_batch(fm, fd, edges, np.random.default_rng(3), k)
     assert np.array_equal(costs, again) and np.array_equal(log_none, none_again)

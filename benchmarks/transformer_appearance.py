@@ -12,7 +12,8 @@ the model's own (quiet softmax). Every frame pair's MAP is solved twice:
 - ``model``: daughter ``j`` appearing priced ``a_j = -log p_none_j``, disappearance
   still ``w_d``. A per-daughter price needs no change of the solvers: edge costs
   ``w_ij - a_j + A`` with one price ``A`` give the same assignments
-  (:func:`uqtrack.assignment.per_daughter_appearance`; ``a_j`` capped at ``CAP``).
+  (:func:`uqtrack.assignment.per_daughter_appearance`; ``a_j`` capped at the
+  tracker's own ``APPEAR_CAP``, as ``appearance: model`` does).
 
 Prints per dataset and step the share of daughters predicted appearing beside the
 share truly without a mother, MAP accuracy (correct among predicted links) and link
@@ -32,8 +33,7 @@ from uqtrack.assignment import Problem, per_daughter_appearance
 from uqtrack.files import read_parquet
 from uqtrack.lineage import NO_MOTHER
 from uqtrack.tables import join_truth
-
-CAP = 50.0
+from uqtrack.trackers.transformer import APPEAR_CAP
 
 
 def pair_maps(pair: pd.DataFrame, appear: float, disappear: float) -> dict[str, np.ndarray]:
@@ -44,7 +44,7 @@ def pair_maps(pair: pd.DataFrame, appear: float, disappear: float) -> dict[str, 
     mothers = np.unique(links["mother"].to_numpy())
     edges = np.column_stack([np.searchsorted(mothers, links["mother"]), np.searchsorted(daughters, links["daughter"])])
     costs = links["cost"].to_numpy(dtype=np.float64)
-    priced = per_daughter_appearance(costs, edges[:, 1], -none["logp"].to_numpy(), CAP)
+    priced = per_daughter_appearance(costs, edges[:, 1], -none["logp"].to_numpy(), APPEAR_CAP)
     out = {}
     for name, (w, w_a) in {"fixed": (costs, appear), "model": priced}.items():
         problem = Problem(len(mothers), len(daughters), edges.astype(np.int64), w, w_a, disappear, max_daughters=2)
@@ -71,17 +71,17 @@ def rows(results: Path, dataset: str, tracker: str, appear: float, disappear: fl
             mismatch += int((table_pred != maps["fixed"]).sum())
             for name, mother in maps.items():
                 predicted[name].append(pd.DataFrame({"t": t, "daughter": daughters, "mother": mother}))
-        row = {"seq": seq, "step": step, "mismatch": mismatch}
+        keys = pd.concat(predicted["fixed"], ignore_index=True)[["t", "daughter"]]
+        truth = true_mother.reindex(pd.MultiIndex.from_frame(keys)).to_numpy()
+        row = {"seq": seq, "step": step, "mismatch": mismatch, "daughters": len(truth),
+               "truly": float((truth == NO_MOTHER).mean())}
         for name, parts in predicted.items():
-            pred = pd.concat(parts, ignore_index=True)
-            truth = true_mother.reindex(pd.MultiIndex.from_frame(pred[["t", "daughter"]])).to_numpy()
-            linked = pred["mother"].to_numpy() != NO_MOTHER
-            correct = linked & (pred["mother"].to_numpy() == truth)
+            mother = np.concatenate([part["mother"].to_numpy() for part in parts])
+            linked = mother != NO_MOTHER
+            correct = linked & (mother == truth)
             row[f"{name} appearing"] = 1 - linked.mean()
             row[f"{name} accuracy"] = correct.sum() / max(linked.sum(), 1)
             row[f"{name} recall"] = correct.sum() / max((truth != NO_MOTHER).sum(), 1)
-            row["truly"] = float((truth == NO_MOTHER).mean())
-            row["daughters"] = len(pred)
         yield row
 
 

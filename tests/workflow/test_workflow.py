@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tifffile
 import xarray as xr
 import yaml
 
@@ -146,6 +147,29 @@ def test_bad_input_stops_with_one_line_and_rerun_resumes(tiny_run, tmp_path, sna
     run(snakemake_bin, tmp_path / "work", config)
     assert done.stat().st_mtime_ns == before  # resumed, not redone
     assert (tmp_path / "work" / "results" / "summary.nc").exists()
+
+
+def test_a_changed_mask_reruns_the_tracking_of_its_sequence(tiny_run, tmp_path, snakemake_bin):
+    # edges jobs do not list the masks they read; prepare does, and its detections
+    # must carry a change on to every edges job of that sequence, and only of it
+    data = tmp_path / "data"
+    shutil.copytree(tiny_run / "results" / "data" / "tiny", data)
+    config = {**MECHANICS, "overview": [],
+              "datasets": {"real": {"path": str(data), "calibration": ["01"], "evaluation": ["02"]}}}
+    run(snakemake_bin, tmp_path / "work", config)
+    mask = sorted((data / "02_GT" / "TRA").glob("man_track*.tif"))[3]
+    # other bytes, same pixels (Snakemake compares the checksum of a small file, not only its time)
+    tifffile.imwrite(mask, tifffile.imread(mask), compression="zlib")
+    proc = subprocess.run(
+        [*snakemake_bin, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path / "work"),
+         "--configfile", str(tmp_path / "work" / "config.yaml"), "--dry-run", "--quiet", "rules",
+         "--rerun-triggers", "mtime"],
+        capture_output=True, text=True, check=True,
+    )  # the dry run's job stats: one "rule count" line per rule
+    counts = dict(line.split() for line in (proc.stdout + proc.stderr).splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit())
+    # prepare of 02 (the masks' own job), then 02's edges at both steps, one tracker
+    assert counts.get("prepare") == "1" and counts.get("edges") == "2", proc.stdout + proc.stderr
 
 
 @needs_shared_data

@@ -57,12 +57,15 @@ rule fit:
         "../scripts/fit.py"
 
 
+# The label masks an edges job reads are not listed as its inputs: they are `prepare`'s,
+# whose detections are, so a changed mask reruns `prepare` and then this job (tested).
+# Listed here too, they were a hundred inputs per job that Snakemake stats for every
+# job it considers in every scheduling round (benchmarks/README.md, "Snakemake's own time").
 rule edges:
     input:
         detections=rules.prepare.output.detections,
         stats=rules.prepare.output.stats,
         tracker=fitted_tracker,
-        data=raw_input,
     output:
         edges=expand(EDGES, method=METHODS, allow_missing=True),
         timings=expand(TIMINGS, method=METHODS, allow_missing=True),

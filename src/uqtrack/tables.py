@@ -11,13 +11,17 @@ the "no mother" row: predicted to appear). Tracking needs no ground truth;
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from uqtrack.calibration import scaled
 from uqtrack.errors import InputError
 from uqtrack.lineage import NO_MOTHER
-from uqtrack.uq import PairProbabilities, dbmc
+
+if TYPE_CHECKING:  # the methods (and their solvers) only where tables are made, not read
+    from uqtrack.uq import PairProbabilities
 
 COLUMNS = ["t", "t2", "daughter", "mother", "cost", "logp", "p_cond", "pred"]
 
@@ -33,6 +37,8 @@ def pair_table(
     unlinked_cost: float,
 ) -> pd.DataFrame:
     """Rows for every class of every daughter of frame pair ``(t, t2)``."""
+    from uqtrack.uq import dbmc
+
     n_d = len(daughter_labels)
     p_cond, p_none_cond = dbmc(probs.log_p_edge, probs.log_p_none, edges[:, 1])
     mother = np.concatenate([mother_labels[edges[:, 0]], np.full(n_d, NO_MOTHER)])

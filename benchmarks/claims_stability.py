@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("second")
     args = ap.parse_args()
     a, b = (pd.read_csv(p, sep="\t", keep_default_na=False) for p in (args.first, args.second))
+    for t in (a, b):  # T1's scope names the method it judged best, which may differ
+        t["scope"] = t["scope"].str.replace(r", best: \w+$", "", regex=True)
     both = a.merge(b, on=KEY, suffixes=("_a", "_b"), how="outer", indicator=True)
     print("| claim | rows | first: holds / not / undecided | second | same verdict | moved |")
     print("|---|---|---|---|---|---|")

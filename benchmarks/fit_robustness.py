@@ -28,13 +28,9 @@ from floor_sensitivity import judge, load
 from uqtrack import calibration
 from uqtrack import config as cfg
 from uqtrack.errors import InputError
-from uqtrack.tables import daughter_groups, judged_rows
+from uqtrack.tables import daughter_groups, frame_pair_blocks, judged_rows
 
 RAW = calibration.TemperatureFit(1.0, "raw", 0, 0, np.nan, np.nan)
-
-
-def blocks_of(table) -> np.ndarray:
-    return np.unique(table[["part", "t"]].to_numpy(), axis=0, return_inverse=True)[1].reshape(-1)
 
 
 def fixed_prior(logp, groups, true, blocks, sd):
@@ -71,7 +67,7 @@ def main() -> None:
                     except (FileNotFoundError, InputError):  # a cell the run did not make
                         continue
                     cal = cal[judged_rows(cal)].reset_index(drop=True)
-                    a = (cal["logp"].to_numpy(), daughter_groups(cal), cal["true"].to_numpy(), blocks_of(cal))
+                    a = (cal["logp"].to_numpy(), daughter_groups(cal), cal["true"].to_numpy(), frame_pair_blocks(cal))
                     ece_raw, exp_raw, wrong = judge(ev, RAW)
                     cells += 1
                     target = tracker == "distance" and wrong >= 30

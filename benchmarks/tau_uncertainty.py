@@ -22,18 +22,17 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 import yaml
-from fit_robustness import blocks_of
 from floor_sensitivity import judge, load
 
 from uqtrack import calibration
 from uqtrack import config as cfg
 from uqtrack.errors import InputError
-from uqtrack.tables import daughter_groups, judged_rows
+from uqtrack.tables import daughter_groups, frame_pair_blocks, judged_rows
 
 
 def refit(cal, model: str, prior_sd, rng, replicates: int) -> list[calibration.TemperatureFit]:
     """Fits on ``replicates`` resamples of the calibration frame pairs (each drawn pair's rows, renumbered)."""
-    blocks = blocks_of(cal)
+    blocks = frame_pair_blocks(cal)
     groups = daughter_groups(cal)
     n_blocks = int(blocks.max()) + 1
     rows_of = [np.flatnonzero(blocks == b) for b in range(n_blocks)]

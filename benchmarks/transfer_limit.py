@@ -22,23 +22,15 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
-from floor_sensitivity import judge, load  # same folder
+from fit_robustness import RAW  # same folder
+from floor_sensitivity import judge, load
 
-from uqtrack import calibration
 from uqtrack import config as cfg
-from uqtrack.tables import daughter_groups, judged_rows
+from uqtrack.tables import fit_calibration
 
 WORSE = 0.01  # ECE difference that counts as worse / better (benchmarks/transfer.py)
-
-
-def workflow_fit(table):
-    """The workflow's fit (``calibrate.py``) on the judged daughters of ``table``."""
-    table = table[judged_rows(table)].reset_index(drop=True)
-    pair = table[["part", "t"]].to_numpy()
-    blocks = np.unique(pair, axis=0, return_inverse=True)[1].reshape(-1) if len(pair) else np.zeros(0, int)
-    return calibration.fit(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy(),
-                           "floor", "cv", blocks)
 
 
 def cells(conf: dict, results: Path, trackers: list[str], methods: list[str]):
@@ -52,9 +44,8 @@ def cells(conf: dict, results: Path, trackers: list[str], methods: list[str]):
                         ev = load(results, conf, dataset, step, tracker, method, "evaluation")
                     except FileNotFoundError:
                         continue
-                    raw = calibration.TemperatureFit(1.0, "fitted", 0, 0, np.nan, np.nan)
                     out = {"dataset": dataset, "step": step, "tracker": tracker, "method": method}
-                    for name, fit in (("raw", raw), ("ts", workflow_fit(cal)), ("oracle", workflow_fit(ev))):
+                    for name, fit in (("raw", RAW), ("ts", fit_calibration(cal)), ("oracle", fit_calibration(ev))):
                         ece, expected, wrong = judge(ev, fit)
                         out |= {f"ece_{name}": ece, f"expected_{name}": expected, "wrong": wrong}
                     yield out
@@ -74,8 +65,6 @@ def main() -> None:
     rows = list(cells(conf, Path(args.results), trackers, args.methods or conf["methods"]))
     if not rows:
         raise SystemExit(f"no finished cells under {args.results}")
-    import pandas as pd
-
     t = pd.DataFrame(rows)
     for fit in ("ts", "oracle"):
         t[f"worse_{fit}"] = t[f"ece_{fit}"] > t["ece_raw"] + WORSE

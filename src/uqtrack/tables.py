@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from uqtrack import calibration
 from uqtrack.calibration import scaled
 from uqtrack.errors import InputError
 from uqtrack.lineage import NO_MOTHER
@@ -124,3 +125,22 @@ def judged_rows(table: pd.DataFrame) -> np.ndarray:
     judged = np.zeros(int(groups.max()) + 1 if len(groups) else 0, dtype=bool)
     judged[groups[link]] = True
     return judged[groups]
+
+
+def frame_pair_blocks(table: pd.DataFrame) -> np.ndarray:
+    """Each row's frame pair (``part``, ``t``) as ids in time order: the cross-validation
+    blocks of :func:`uqtrack.calibration.fit_cv`."""
+    if len(table) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(table[["part", "t"]].to_numpy(), axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def fit_calibration(table: pd.DataFrame, model: str = "floor", prior_sd: float | str = "cv",
+                    fit_on: str = "predicted") -> calibration.TemperatureFit:
+    """The temperature (and floor) of a calibration split's edge table, joined with its
+    truth, as the workflow's ``calibrate`` fits it: on the daughters ECE judges
+    (``fit_on="predicted"``) or on all, with frame pairs as cross-validation blocks."""
+    if fit_on == "predicted":  # the population whose calibration is reported
+        table = table[judged_rows(table)].reset_index(drop=True)
+    return calibration.fit(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy(),
+                           model, prior_sd, frame_pair_blocks(table))

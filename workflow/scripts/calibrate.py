@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from uqtrack import calibration, splits
+from uqtrack import splits
 from uqtrack.files import read_parquet, write_json
 from uqtrack.lineage import mean_squared_displacement
 from uqtrack.scripting import log, run_rule
-from uqtrack.tables import daughter_groups, join_truth, judged_rows
+from uqtrack.tables import fit_calibration, join_truth
 
 
 def main(sm):
@@ -20,12 +20,7 @@ def main(sm):
     for method, out in zip(sm.params.methods, sm.output, strict=True):
         paths = sm.input[f"edges_{method}"]  # one per calibration sequence
         table = join_truth(splits.gather(paths, parts, read_parquet), truth, source=", ".join(paths))
-        if sm.params.fit_on == "predicted":  # the population whose calibration is reported
-            table = table[judged_rows(table)].reset_index(drop=True)
-        pair = table[["part", "t"]].to_numpy()  # cross-validation blocks: frame pairs in time order
-        blocks = np.unique(pair, axis=0, return_inverse=True)[1].reshape(-1) if len(pair) else np.zeros(0, int)
-        fit = calibration.fit(table["logp"].to_numpy(), daughter_groups(table), table["true"].to_numpy(),
-                              sm.params.model, sm.params.prior_sd, blocks)
+        fit = fit_calibration(table, sm.params.model, sm.params.prior_sd, sm.params.fit_on)
         log.info("%s: tau = %.6g, eps = %.3g (%s, %s, prior sd %g) from %d of %d calibration daughters"
                  " (%s); %d errors, %d with a true mother of probability 0",
                  method, fit.tau, fit.eps, fit.model, fit.status, fit.prior_sd, fit.daughters_used,

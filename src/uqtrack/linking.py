@@ -77,6 +77,7 @@ def link_sequence(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
+    tracker = tracker.for_sequence(frame, pairs)
     tables: dict[str, list] = {m: [] for m in methods}
     timings: dict[str, list] = {m: [] for m in methods}
     started = time.perf_counter()

@@ -166,25 +166,6 @@ def test_training_is_reproducible(sims):
     assert record["steps"] == [1, 2] and record["samples"] == 19 + 18
 
 
-def test_crop_keeps_every_kept_daughters_true_class(sims):
-    """Brute force: after cutting a frame pair, each daughter's target is still its
-    own true mother (found by coordinates) or "no parent"."""
-    from uqtrack.transformer.train import _crop, training_pairs
-
-    pairs, dropped = training_pairs(sims[0], 3, cutoff=256.0)
-    assert dropped == 0
-    rng = np.random.default_rng(0)
-    for pair in pairs:
-        m = pair.n_mothers
-        truth = {tuple(pair.coords[m + j]): (tuple(pair.coords[t]) if t < m else None)
-                 for j, t in enumerate(pair.target)}
-        cut = _crop(pair, rng, max_cells=20, margin=64.0)
-        assert cut.n_mothers < m and len(cut.target) <= 10
-        for j, t in enumerate(cut.target):
-            got = tuple(cut.coords[t]) if t < cut.n_mothers else None
-            assert got == truth[tuple(cut.coords[cut.n_mothers + j])]
-
-
 def test_save_load_round_trip(trained, pair, tmp_path):
     tf.save_model(trained, tmp_path / "m")
     tf.save_model(trained, tmp_path / "again")

@@ -192,6 +192,15 @@ class Tracker:
         """Resolve parameters on the calibration split (default: nothing to fit)."""
         return dict(params)
 
+    def for_sequence(self, frame: Callable[[int], Frame], pairs: Sequence[tuple[int, int]]) -> Tracker:
+        """This tracker for linking ``pairs`` of one sequence (``frame``: ``t -> Frame``).
+
+        Default: itself. A tracker that looks beyond a pair's two frames (a
+        transformer that sees windows of frames) returns a copy that can read the
+        other frames of the sequence.
+        """
+        return self
+
     def features(self, frame: Frame) -> Any:
         """What :meth:`candidates` and :meth:`costs` work on (default: centroids)."""
         return frame.centroids()

@@ -34,6 +34,8 @@ is imported only when a transformer tracker runs.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -73,6 +75,79 @@ class PairCells:
 
     def __len__(self) -> int:
         return len(self.cells)
+
+
+class _Windows:
+    """A windowed model's view of one sequence: its chains of frame pairs, each frame's
+    cells read once, and each window's deterministic pass run once for the pairs it holds.
+
+    Pairs are linked in order, so windows and frames behind the current pair are
+    dropped as it moves on.
+    """
+
+    def __init__(self, tracker: TransformerTracker, frame: Callable[[int], Frame],
+                 pairs: Sequence[tuple[int, int]], window: int):
+        self.tracker, self.frame, self.window = tracker, frame, window
+        self.chain_of: dict[tuple[int, int], tuple[list[int], int]] = {}
+        chains: list[list[int]] = []
+        for t, t2 in pairs:  # consecutive pairs sharing a frame form a chain
+            if chains and chains[-1][-1] == t:
+                chains[-1].append(int(t2))
+            else:
+                chains.append([int(t), int(t2)])
+        for chain in chains:
+            for i in range(len(chain) - 1):
+                self.chain_of[(chain[i], chain[i + 1])] = (chain, i)
+        self.cells: dict[int, PairCells] = {}
+        self.passes: dict[tuple[int, ...], list] = {}
+
+    def windows(self, t: int, t2: int) -> list[tuple[tuple[int, ...], int]]:
+        """The windows (their frames) holding the pair, and the pair's place in each."""
+        from uqtrack.transformer import pair_windows
+
+        chain, i = self.chain_of.get((t, t2), ([t, t2], 0))
+        return [(tuple(chain[a:b]), i - a) for a, b in pair_windows(i, len(chain), self.window)]
+
+    def _inputs(self, frames: tuple[int, ...]) -> dict[str, Any]:
+        for t in frames:
+            if t not in self.cells:
+                self.cells[t] = self.tracker.features(self.frame(t))
+        cells = [self.cells[t] for t in frames]
+        out: dict[str, Any] = {"cells": [c.cells for c in cells], "threads": _THREADS["torch"]}
+        if self.tracker.net.features != "none" and all(len(c) for c in cells):
+            out["features"] = [self.tracker._features(c) for c in cells]
+        return out
+
+    def associate(self, t: int, t2: int) -> tuple[np.ndarray, np.ndarray]:
+        """The pair's deterministic log-probabilities, averaged over its windows."""
+        from uqtrack.transformer import associate_window, average_windows
+
+        found = self.windows(t, t2)
+        first = found[0][0][0]  # frames and windows before it serve no pair still to come
+        for key in [k for k in self.passes if k[0] < first]:
+            del self.passes[key]
+        for frame in [f for f in self.cells if f < first]:
+            del self.cells[frame]
+        logs = []
+        for frames, k in found:
+            if frames not in self.passes:
+                inputs = self._inputs(frames)
+                self.passes[frames] = associate_window(self.tracker.net, inputs.pop("cells"), **inputs)
+            logs.append(self.passes[frames][k])
+        return average_windows(logs)
+
+    def draws(self, t: int, t2: int, rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """K MC-dropout draws of the pair: draw ``b`` averages the pair over its windows,
+        each run with the ``b``-th of ``k`` seeds drawn from ``rng``."""
+        from uqtrack.transformer import associate_window, average_windows
+
+        seeds = [int(rng.integers(2**63)) for _ in range(int(k))]
+        logs = []
+        for frames, i in self.windows(t, t2):
+            inputs = self._inputs(frames)
+            logs.append(associate_window(self.tracker.net, inputs.pop("cells"), dropout=self.tracker.dropout,
+                                         seeds=seeds, **inputs)[i])
+        return average_windows(logs)
 
 
 @dataclass(frozen=True)
@@ -123,6 +198,16 @@ class TransformerTracker(Tracker):
 
         return load_model(self.model)
 
+    def for_sequence(self, frame: Callable[[int], Frame], pairs: Sequence[tuple[int, int]]) -> Tracker:
+        """A windowed model (``window`` > 2, as trackastra's own) reads the frames around
+        each pair: a copy of this tracker bound to the sequence. A pair model: itself."""
+        if self.net.window <= 2:
+            return self
+        bound = dataclasses.replace(self)
+        bound.__dict__["net"] = self.net  # the loaded model, not a second load
+        object.__setattr__(bound, "_windows", _Windows(bound, frame, pairs, self.net.window))
+        return bound
+
     def features(self, frame: Frame) -> PairCells:
         return PairCells(frame.cells[["label", "y", "x"]].reset_index(drop=True), frame)
 
@@ -145,6 +230,9 @@ class TransformerTracker(Tracker):
     def _associate(self, mothers: PairCells, daughters: PairCells) -> tuple[np.ndarray, np.ndarray]:
         """The deterministic pass ``(log p (M, D), log p_none (D,))``, once per pair."""
         key = id(mothers)
+        windows = self.__dict__.get("_windows")
+        if key not in daughters.cache and windows is not None:
+            daughters.cache[key] = windows.associate(mothers.frame.t, daughters.frame.t)
         if key not in daughters.cache:
             from uqtrack.transformer import associate
 
@@ -154,6 +242,9 @@ class TransformerTracker(Tracker):
 
     def _draws(self, mothers: PairCells, daughters: PairCells, rng: np.random.Generator, k: int
                ) -> tuple[np.ndarray, np.ndarray]:
+        windows = self.__dict__.get("_windows")
+        if windows is not None:
+            return windows.draws(mothers.frame.t, daughters.frame.t, rng, k)
         from uqtrack.transformer import associate_draws
 
         return associate_draws(self.net, mothers.cells, daughters.cells, k, self.dropout, rng,

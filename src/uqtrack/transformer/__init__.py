@@ -11,10 +11,17 @@ Importing this package imports torch and trackastra (about 2 s); the rest of
 ``uqtrack`` does not.
 """
 
-from uqtrack.transformer.associate import associate, associate_draws, mc_dropout
+from uqtrack.transformer.associate import (
+    associate,
+    associate_draws,
+    associate_window,
+    average_windows,
+    mc_dropout,
+    pair_windows,
+)
 from uqtrack.transformer.features import region_features
 from uqtrack.transformer.model import FEATURES, AssociationModel, load_model, save_model
-from uqtrack.transformer.train import TrainingSequence, train_model
+from uqtrack.transformer.train import TrainingSequence, train_model, training_windows
 
 __all__ = [
     "FEATURES",
@@ -22,9 +29,13 @@ __all__ = [
     "TrainingSequence",
     "associate",
     "associate_draws",
+    "associate_window",
+    "average_windows",
     "load_model",
     "mc_dropout",
+    "pair_windows",
     "region_features",
     "save_model",
     "train_model",
+    "training_windows",
 ]

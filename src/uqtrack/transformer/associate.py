@@ -41,7 +41,8 @@ from uqtrack.transformer._trackastra import RelativePositionalAttention, Trackin
 from uqtrack.transformer.features import coordinates, region_features
 from uqtrack.transformer.model import AssociationModel, torch_threads
 
-__all__ = ["associate", "associate_draws", "log_probabilities", "mc_dropout", "pair_logits"]
+__all__ = ["associate", "associate_draws", "associate_window", "average_windows", "log_probabilities",
+           "mc_dropout", "pair_logits", "pair_windows"]
 
 #: Largest attention tensor (batch x heads x cells^2 elements) of one batched forward
 #: pass (4 MiB as float32); more draws run in chunks. Measured on one thread, 10
@@ -124,6 +125,19 @@ def seeded_dropout(net: TrackingTransformer, seeds: Sequence[int], rate: float) 
             m.train(t)
 
 
+def _forward(net: TrackingTransformer, coords: Sequence[np.ndarray],
+             features: Sequence[np.ndarray] | None, batch: int | None) -> torch.Tensor:
+    """Logits ``(b, N, N)`` over the cells of consecutive frames, re-indexed as times 0, 1, ..."""
+    t = np.repeat(np.arange(len(coords), dtype=np.float32), [len(c) for c in coords])
+    xyz = torch.from_numpy(np.column_stack([t, np.concatenate(coords).astype(np.float32, copy=False)]))
+    b = 1 if batch is None else int(batch)
+    feats = None
+    if features is not None:
+        feats = torch.from_numpy(np.concatenate(features).astype(np.float32))[None].expand(b, -1, -1)
+    with torch.no_grad():
+        return net(xyz[None].expand(b, -1, -1), features=feats)
+
+
 def pair_logits(net: TrackingTransformer, coords: Sequence[np.ndarray],
                 features: Sequence[np.ndarray] | None = None, batch: int | None = None) -> np.ndarray:
     """Logits ``a_ij`` (mothers x daughters) of one frame pair, as float64.
@@ -140,15 +154,7 @@ def pair_logits(net: TrackingTransformer, coords: Sequence[np.ndarray],
         equal lengths: no padding) and return ``(batch, M, D)``; None: ``(M, D)``.
     """
     m = len(coords[0])
-    t = np.concatenate([np.zeros(m, np.float32), np.ones(len(coords[1]), np.float32)])
-    xyz = torch.from_numpy(np.column_stack([t, np.concatenate(coords).astype(np.float32, copy=False)]))
-    b = 1 if batch is None else int(batch)
-    feats = None
-    if features is not None:
-        feats = torch.from_numpy(np.concatenate(features).astype(np.float32))[None].expand(b, -1, -1)
-    with torch.no_grad():
-        a = net(xyz[None].expand(b, -1, -1), features=feats)
-    a = a[:, :m, m:].double().numpy()
+    a = _forward(net, coords, features, batch)[:, :m, m:].double().numpy()
     return a[0] if batch is None else a
 
 
@@ -308,3 +314,98 @@ def associate_draws(
                     parts.append(pair_logits(model.net, coords, feats, batch=len(part)))
         logits = np.concatenate(parts)
     return log_probabilities(logits, coords, model.cutoff)
+
+
+def pair_windows(i: int, n_frames: int, window: int) -> list[tuple[int, int]]:
+    """The windows ``[start, stop)`` of a chain of ``n_frames`` frames that hold its
+    pair ``i`` (frames ``i`` and ``i + 1``).
+
+    Every run of ``window`` consecutive frames that holds both, as trackastra slides
+    its windows over a movie (up to ``window - 1`` of them); a chain of at most
+    ``window`` frames is one window. :func:`~uqtrack.transformer.train_model` trains
+    on the same windows.
+    """
+    if not 0 <= i < n_frames - 1:
+        raise ValueError(f"pair {i} is not in a chain of {n_frames} frames")
+    if n_frames <= window:
+        return [(0, n_frames)]
+    return [(j, j + window) for j in range(max(0, i + 2 - window), min(i, n_frames - window) + 1)]
+
+
+def associate_window(
+    model: AssociationModel,
+    cells: Sequence[pd.DataFrame],
+    *,
+    features: Sequence[np.ndarray] | None = None,
+    dropout: float | None = None,
+    seeds: Sequence[int] | None = None,
+    threads: int | None = 1,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Log-probabilities of every adjacent frame pair of a window, from one forward pass.
+
+    The model sees the cells of all frames of the window at once, re-indexed as times
+    0, 1, ...; each daughter of frame ``k + 1`` gets the quiet softmax over the
+    mothers of frame ``k`` (trackastra's ``blockwise_causal_norm``, exact in float64
+    as :func:`log_probabilities`). A window of two frames gives what :func:`associate`
+    (``log=True``) gives.
+
+    Parameters
+    ----------
+    model : AssociationModel
+    cells : sequence of DataFrame
+        The window's frames in order (columns ``y, x``).
+    features : sequence of ndarray, optional
+        A ``wrfeat`` model's region features of each frame.
+    dropout, seeds
+        MC dropout at rate ``dropout``, one draw per seed (as in
+        :func:`associate_draws`; the same seed gives the same draw's masks of a
+        window however many draws run beside it); None: the deterministic pass.
+    threads : int or None
+        torch intra-op threads for this call.
+
+    Returns
+    -------
+    list of (log_p, log_p_none)
+        Per frame pair ``(k, k + 1)`` of the window: ``(M_k, M_k+1)`` and
+        ``(M_k+1,)``, with a leading axis of draws when ``seeds`` is given.
+    """
+    coords = [coordinates(c) for c in cells]
+    starts = np.concatenate([[0], np.cumsum([len(c) for c in coords])])
+    if model.features == "wrfeat" and features is None and starts[-1]:
+        raise ValueError("this model sees region features: pass features of every frame")
+    feats = list(features) if features is not None and model.features == "wrfeat" and starts[-1] else None
+    draws = None if seeds is None else [int(s) for s in seeds]
+    if starts[-1] == 0 or draws == []:
+        b = 1 if draws is None else len(draws)
+        logits = np.zeros((b, starts[-1], starts[-1]), np.float32)
+    elif draws is None:
+        with torch_threads(threads):
+            logits = _forward(model.net, coords, feats, None).numpy()
+    else:
+        if dropout is None or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MC dropout needs a rate in [0, 1), got {dropout}")
+        chunk = max(1, MAX_ATTENTION // (int(model.net.config["nhead"]) * int(starts[-1]) ** 2))
+        parts = []
+        with torch_threads(threads):
+            for first in range(0, len(draws), chunk):
+                part = draws[first:first + chunk]
+                with seeded_dropout(model.net, part, dropout):
+                    parts.append(_forward(model.net, coords, feats, len(part)).numpy())
+        logits = np.concatenate(parts)
+    blocks = []
+    for k in range(len(coords) - 1):
+        a = logits[:, starts[k]:starts[k + 1], starts[k + 1]:starts[k + 2]].astype(np.float64)
+        log_p, log_none = log_probabilities(a if draws is not None else a[0], coords[k:k + 2], model.cutoff)
+        blocks.append((log_p, log_none))
+    return blocks
+
+
+def average_windows(logs: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """A frame pair's probabilities averaged over the windows that hold it (trackastra
+    averages its windows' association weights), as logarithms: each daughter's
+    classes still sum to 1."""
+    if len(logs) == 1:
+        return logs[0]
+    n = math.log(len(logs))
+    with np.errstate(divide="ignore"):
+        return tuple(np.logaddexp.reduce(np.stack(part), axis=0) - n for part in zip(*logs, strict=True))

@@ -72,6 +72,11 @@ class AssociationModel:
         return dict(self.net.config)
 
     @property
+    def window(self) -> int:
+        """Frames the model sees at once (trackastra's ``window``; 2: frame pairs)."""
+        return int(self.net.config.get("window", 2))
+
+    @property
     def cutoff(self) -> float:
         """Pairs of cells farther apart than this (pixels) have probability 0."""
         return float(self.net.config["spatial_pos_cutoff"])

@@ -77,7 +77,8 @@ def link_sequence(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
-    tracker = tracker.for_sequence(frame, pairs)
+    # a windowed tracker perturbs each window of frames once, from the window's own generator
+    tracker = tracker.for_sequence(frame, pairs, lambda t: pair_rng(seed[0], f"{seed[1]}/window", t))
     tables: dict[str, list] = {m: [] for m in methods}
     timings: dict[str, list] = {m: [] for m in methods}
     started = time.perf_counter()

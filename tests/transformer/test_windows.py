@@ -144,7 +144,7 @@ def test_a_windowed_model_links_simulated_nuclei(windowed, sims):
     tracker.__dict__["net"] = windowed
     bound = tracker.for_sequence(frame, pairs)
     assert bound is not tracker and bound.net is windowed
-    # pair (5, 6) by hand: windows (2..5), (3..6), (4..7) of the chain 0..19
+    # pair (5, 6) by hand: windows of frames 3-6, 4-7, 5-8 of the chain 0..19
     logs = [tf.associate_window(windowed, cells[a:a + 4])[5 - a] for a in (3, 4, 5)]
     ref = tf.average_windows(logs)
     fm, fd = bound.features(frame(5)), bound.features(frame(6))
@@ -158,8 +158,29 @@ def test_a_windowed_model_links_simulated_nuclei(windowed, sims):
     drawn = tf.average_windows([tf.associate_window(windowed, cells[a:a + 4], dropout=tracker.dropout,
                                                     seeds=seeds)[5 - a] for a in (3, 4, 5)])
     np.testing.assert_array_equal(costs, np.minimum(-drawn[0][:, edges[:, 0], edges[:, 1]], 700.0))
+    # in the workflow each window is perturbed once, by its own generator, for every pair
+    # it holds: a pair's draw b averages its windows' draws b
+    def window_rng(t):
+        return np.random.default_rng([9, t])
+
+    shared = tracker.for_sequence(frame, pairs, window_rng)
+    got = {}
+    for t in (5, 6):
+        m, d = shared.features(frame(t)), shared.features(frame(t + 1))
+        shared._associate(m, d)  # the deterministic pass comes first, as in link_sequence
+        got[t] = shared._draws(m, d, np.random.default_rng(0), 3)
+    window = {}
+    for a in (3, 4, 5, 6):
+        own = window_rng(a)
+        seeds = [int(own.integers(2**63)) for _ in range(3)]
+        window[a] = tf.associate_window(windowed, cells[a:a + 4], dropout=tracker.dropout, seeds=seeds)
+    for t in (5, 6):
+        ref = tf.average_windows([window[a][t - a] for a in (t - 2, t - 1, t)])
+        assert np.array_equal(got[t][0], ref[0]) and np.array_equal(got[t][1], ref[1])
     # accuracy of the most probable mother over the whole sequence
-    out = link_sequence(frame, pairs, tracker, ["sm"], MethodParams(k=2), (0, "w"))
+    out = link_sequence(frame, pairs, tracker, ["sm", "fp"], MethodParams(k=2), (0, "w"))
+    again = link_sequence(frame, pairs, tracker, ["fp"], MethodParams(k=2), (0, "w"))
+    assert out["fp"][0].equals(again["fp"][0])
     table, _ = out["sm"]
     links = true_links(seq.tracks, seq.detections, 1)
     truth = links.set_index(["t2", "daughter"])["mother"]

@@ -192,12 +192,14 @@ class Tracker:
         """Resolve parameters on the calibration split (default: nothing to fit)."""
         return dict(params)
 
-    def for_sequence(self, frame: Callable[[int], Frame], pairs: Sequence[tuple[int, int]]) -> Tracker:
+    def for_sequence(self, frame: Callable[[int], Frame], pairs: Sequence[tuple[int, int]],
+                     rng: Callable[[int], np.random.Generator] | None = None) -> Tracker:
         """This tracker for linking ``pairs`` of one sequence (``frame``: ``t -> Frame``).
 
         Default: itself. A tracker that looks beyond a pair's two frames (a
         transformer that sees windows of frames) returns a copy that can read the
-        other frames of the sequence.
+        other frames of the sequence; ``rng(t)`` gives it a generator owned by the
+        frame ``t`` for perturbations shared by several pairs.
         """
         return self
 

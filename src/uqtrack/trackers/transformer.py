@@ -79,15 +79,23 @@ class PairCells:
 
 class _Windows:
     """A windowed model's view of one sequence: its chains of frame pairs, each frame's
-    cells read once, and each window's deterministic pass run once for the pairs it holds.
+    cells read once, and each window's passes run once for the pairs it holds.
+
+    MC dropout perturbs the movie, not a pair: draw ``b`` runs every window once
+    with its own ``b``-th seed (from ``rng(first frame of the window)``), and a
+    pair's draw ``b`` averages its windows' draws ``b``, as trackastra averages one
+    prediction of the movie. So K draws cost one batched pass per window, shared by
+    the pairs it holds; without ``rng`` each pair draws its windows anew from the
+    pair's generator (K calls of ``sample_costs`` then equal one batch of K).
 
     Pairs are linked in order, so windows and frames behind the current pair are
     dropped as it moves on.
     """
 
     def __init__(self, tracker: TransformerTracker, frame: Callable[[int], Frame],
-                 pairs: Sequence[tuple[int, int]], window: int):
-        self.tracker, self.frame, self.window = tracker, frame, window
+                 pairs: Sequence[tuple[int, int]], window: int,
+                 rng: Callable[[int], np.random.Generator] | None = None):
+        self.tracker, self.frame, self.window, self.rng = tracker, frame, window, rng
         self.chain_of: dict[tuple[int, int], tuple[list[int], int]] = {}
         chains: list[list[int]] = []
         for t, t2 in pairs:  # consecutive pairs sharing a frame form a chain
@@ -100,6 +108,7 @@ class _Windows:
                 self.chain_of[(chain[i], chain[i + 1])] = (chain, i)
         self.cells: dict[int, PairCells] = {}
         self.passes: dict[tuple[int, ...], list] = {}
+        self.drawn: dict[tuple[tuple[int, ...], int], list] = {}
 
     def windows(self, t: int, t2: int) -> list[tuple[tuple[int, ...], int]]:
         """The windows (their frames) holding the pair, and the pair's place in each."""
@@ -126,6 +135,8 @@ class _Windows:
         first = found[0][0][0]  # frames and windows before it serve no pair still to come
         for key in [k for k in self.passes if k[0] < first]:
             del self.passes[key]
+        for drawn in [k for k in self.drawn if k[0][0] < first]:
+            del self.drawn[drawn]
         for frame in [f for f in self.cells if f < first]:
             del self.cells[frame]
         logs = []
@@ -137,16 +148,27 @@ class _Windows:
         return average_windows(logs)
 
     def draws(self, t: int, t2: int, rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """K MC-dropout draws of the pair: draw ``b`` averages the pair over its windows,
-        each run with the ``b``-th of ``k`` seeds drawn from ``rng``."""
+        """K MC-dropout draws of the pair: draw ``b`` averages the pair over its windows'
+        draws ``b`` (see the class docstring for whose seeds)."""
         from uqtrack.transformer import associate_window, average_windows
 
-        seeds = [int(rng.integers(2**63)) for _ in range(int(k))]
+        pair_seeds = None if self.rng is not None else [int(rng.integers(2**63)) for _ in range(int(k))]
         logs = []
         for frames, i in self.windows(t, t2):
-            inputs = self._inputs(frames)
-            logs.append(associate_window(self.tracker.net, inputs.pop("cells"), dropout=self.tracker.dropout,
-                                         seeds=seeds, **inputs)[i])
+            key = (frames, int(k))
+            if key not in self.drawn:
+                seeds = pair_seeds
+                if seeds is None:
+                    own = self.rng(frames[0])  # type: ignore[misc]
+                    seeds = [int(own.integers(2**63)) for _ in range(int(k))]
+                inputs = self._inputs(frames)
+                blocks = associate_window(self.tracker.net, inputs.pop("cells"), dropout=self.tracker.dropout,
+                                          seeds=seeds, **inputs)
+                if pair_seeds is not None:
+                    logs.append(blocks[i])
+                    continue
+                self.drawn[key] = blocks
+            logs.append(self.drawn[key][i])
         return average_windows(logs)
 
 
@@ -198,14 +220,17 @@ class TransformerTracker(Tracker):
 
         return load_model(self.model)
 
-    def for_sequence(self, frame: Callable[[int], Frame], pairs: Sequence[tuple[int, int]]) -> Tracker:
+    def for_sequence(self, frame: Callable[[int], Frame], pairs: Sequence[tuple[int, int]],
+                     rng: Callable[[int], np.random.Generator] | None = None) -> Tracker:
         """A windowed model (``window`` > 2, as trackastra's own) reads the frames around
-        each pair: a copy of this tracker bound to the sequence. A pair model: itself."""
+        each pair: a copy of this tracker bound to the sequence, whose MC-dropout
+        draws perturb each window once (seeded by ``rng``; see :class:`_Windows`).
+        A pair model: itself."""
         if self.net.window <= 2:
             return self
         bound = dataclasses.replace(self)
         bound.__dict__["net"] = self.net  # the loaded model, not a second load
-        object.__setattr__(bound, "_windows", _Windows(bound, frame, pairs, self.net.window))
+        object.__setattr__(bound, "_windows", _Windows(bound, frame, pairs, self.net.window, rng))
         return bound
 
     def features(self, frame: Frame) -> PairCells:

@@ -2,8 +2,10 @@
 
 Cost of a candidate link ``w_ij = -log p_ij``, with ``p_ij`` the association
 probability of the frame pair from the model (:func:`uqtrack.transformer.associate`:
-trackastra's quiet softmax over each daughter's mothers plus "no parent"). The model
-sees the two frames of the pair, so at step ``s`` it sees the subsampled frames.
+trackastra's quiet softmax over each daughter's mothers plus "no parent"). A pair model
+sees the two frames of the pair, so at step ``s`` it sees the subsampled frames; a
+windowed model (``window`` > 2) sees the subsampled frames around it, and the pair is
+averaged over its windows (:meth:`TransformerTracker.for_sequence`, :class:`_Windows`).
 Candidates: each daughter's ``max_candidates`` most probable mothers (mothers
 farther than the model's spatial cutoff, 256 px by default, have probability 0 and
 never are). ``fp`` / ``fpa`` draw costs with MC dropout at rate ``dropout`` (the

@@ -1,7 +1,9 @@
 """Association probabilities of one frame pair, with optional MC dropout.
 
 The model sees the two frames of the pair only, re-indexed as time 0 (mothers) and
-time 1 (daughters), also when the pair is ``(t, t + s)`` of a subsampled movie. Its
+time 1 (daughters), also when the pair is ``(t, t + s)`` of a subsampled movie; a
+windowed model sees several frames at once (:func:`associate_window`, every adjacent
+pair of the window read the same way; :func:`pair_windows`, :func:`average_windows`). Its
 output is a matrix of logits ``a_ij`` over all cells of the pair; trackastra's
 ``quiet_softmax`` normalisation reads, for every daughter ``j``, a softmax over the
 mothers with one more class of logit 0, "no parent":

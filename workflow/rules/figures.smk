@@ -147,16 +147,6 @@ rule figures:
             caption="../report/expected_wrong.rst",
             category="Calibration",
         ),
-        curves=report(
-            [p for t in TRACKERS for p in figure(f"sparsification_curves_{t}")],
-            caption="../report/sparsification_curves.rst",
-            category="Sparsification",
-        ),
-        reliability=report(
-            [p for t in TRACKERS for p in figure(f"reliability_{t}")],
-            caption="../report/reliability.rst",
-            category="Calibration",
-        ),
     log:
         "logs/figures.log",
     conda:
@@ -167,11 +157,39 @@ rule figures:
         runtime=10,
     params:
         tracker_types=TRACKER_TYPES,
-        # each tracker's files of `curves` and `reliability`
-        curves={t: figure(f"sparsification_curves_{t}") for t in TRACKERS},
-        reliability={t: figure(f"reliability_{t}") for t in TRACKERS},
     script:
         "../scripts/figures.py"
+
+
+# one job per tracker: its reliability diagrams (24-36 panels) take most of the figures'
+# time, and run beside the grid figures instead of after them
+rule tracker_figures:
+    input:
+        rules.summary.output.summary,
+    output:
+        curves=report(
+            multiext(
+                FIGURE.format(name="sparsification_curves_{tracker}"),
+                *FIGURE_EXTENSIONS,
+            ),
+            caption="../report/sparsification_curves.rst",
+            category="Sparsification",
+        ),
+        reliability=report(
+            multiext(FIGURE.format(name="reliability_{tracker}"), *FIGURE_EXTENSIONS),
+            caption="../report/reliability.rst",
+            category="Calibration",
+        ),
+    log:
+        "logs/figures/{tracker}.log",
+    conda:
+        "../../envs/uqtrack.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/tracker_figures.py"
 
 
 rule overview:

@@ -1,4 +1,4 @@
-"""Paper-style figures of the whole grid from the summary."""
+"""Paper-style figures of the whole grid from the summary (per tracker: tracker_figures.py)."""
 
 from uqtrack import plots
 from uqtrack.files import read_netcdf
@@ -18,9 +18,6 @@ def main(sm):
     }
     for name, fig in figures.items():
         plots.save(fig, sm.output[name])
-    for tracker in types:
-        plots.save(plots.sparsification_curves(summary, tracker), sm.params.curves[tracker])
-        plots.save(plots.reliability(summary, tracker), sm.params.reliability[tracker])
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -155,6 +155,11 @@ def test_a_transformer_names_a_model():
     _check(bad)
     bad["trackers"]["t"]["dropout"] = 1.5
     _fails(bad, "trackers.t.dropout")
+    bad["trackers"]["t"]["dropout"] = 0.5
+    bad["models"]["missing"]["train"]["window"] = 4  # trackastra's windows of frames
+    _check(bad)
+    bad["models"]["missing"]["train"]["window"] = 1
+    _fails(bad, "models.missing", "window")
 
 
 def test_a_tracker_without_type_is_of_its_built_in_name_or_stops():

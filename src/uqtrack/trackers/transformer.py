@@ -95,9 +95,8 @@ class _Windows:
     """
 
     def __init__(self, tracker: TransformerTracker, frame: Callable[[int], Frame],
-                 pairs: Sequence[tuple[int, int]], window: int,
-                 rng: Callable[[int], np.random.Generator] | None = None):
-        self.tracker, self.frame, self.window, self.rng = tracker, frame, window, rng
+                 pairs: Sequence[tuple[int, int]], rng: Callable[[int], np.random.Generator] | None = None):
+        self.tracker, self.frame, self.rng = tracker, frame, rng
         self.chain_of: dict[tuple[int, int], tuple[list[int], int]] = {}
         chains: list[list[int]] = []
         for t, t2 in pairs:  # consecutive pairs sharing a frame form a chain
@@ -117,21 +116,26 @@ class _Windows:
         from uqtrack.transformer import pair_windows
 
         chain, i = self.chain_of.get((t, t2), ([t, t2], 0))
-        return [(tuple(chain[a:b]), i - a) for a, b in pair_windows(i, len(chain), self.window)]
+        return [(tuple(chain[a:b]), i - a) for a, b in pair_windows(i, len(chain), self.tracker.net.window)]
 
-    def _inputs(self, frames: tuple[int, ...]) -> dict[str, Any]:
+    def _run(self, frames: tuple[int, ...], seeds: list[int] | None = None) -> list:
+        """Every block of one window: the deterministic pass, or one draw per seed."""
+        from uqtrack.transformer import associate_window
+
         for t in frames:
             if t not in self.cells:
                 self.cells[t] = self.tracker.features(self.frame(t))
         cells = [self.cells[t] for t in frames]
-        out: dict[str, Any] = {"cells": [c.cells for c in cells], "threads": _THREADS["torch"]}
+        features = None
         if self.tracker.net.features != "none" and all(len(c) for c in cells):
-            out["features"] = [self.tracker._features(c) for c in cells]
-        return out
+            features = [self.tracker._features(c) for c in cells]
+        dropout = None if seeds is None else self.tracker.dropout
+        return associate_window(self.tracker.net, [c.cells for c in cells], features=features,
+                                dropout=dropout, seeds=seeds, threads=_THREADS["torch"])
 
     def associate(self, t: int, t2: int) -> tuple[np.ndarray, np.ndarray]:
         """The pair's deterministic log-probabilities, averaged over its windows."""
-        from uqtrack.transformer import associate_window, average_windows
+        from uqtrack.transformer import average_windows
 
         found = self.windows(t, t2)
         first = found[0][0][0]  # frames and windows before it serve no pair still to come
@@ -141,35 +145,24 @@ class _Windows:
             del self.drawn[drawn]
         for frame in [f for f in self.cells if f < first]:
             del self.cells[frame]
-        logs = []
-        for frames, k in found:
+        for frames, _ in found:
             if frames not in self.passes:
-                inputs = self._inputs(frames)
-                self.passes[frames] = associate_window(self.tracker.net, inputs.pop("cells"), **inputs)
-            logs.append(self.passes[frames][k])
-        return average_windows(logs)
+                self.passes[frames] = self._run(frames)
+        return average_windows([self.passes[frames][i] for frames, i in found])
 
     def draws(self, t: int, t2: int, rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
         """K MC-dropout draws of the pair: draw ``b`` averages the pair over its windows'
         draws ``b`` (see the class docstring for whose seeds)."""
-        from uqtrack.transformer import associate_window, average_windows
+        from uqtrack.transformer import average_windows, draw_seeds
 
-        pair_seeds = None if self.rng is not None else [int(rng.integers(2**63)) for _ in range(int(k))]
+        if self.rng is None:  # each pair redraws its windows from its own generator
+            seeds = draw_seeds(rng, k)
+            return average_windows([self._run(frames, seeds)[i] for frames, i in self.windows(t, t2)])
         logs = []
         for frames, i in self.windows(t, t2):
             key = (frames, int(k))
             if key not in self.drawn:
-                seeds = pair_seeds
-                if seeds is None:
-                    own = self.rng(frames[0])  # type: ignore[misc]
-                    seeds = [int(own.integers(2**63)) for _ in range(int(k))]
-                inputs = self._inputs(frames)
-                blocks = associate_window(self.tracker.net, inputs.pop("cells"), dropout=self.tracker.dropout,
-                                          seeds=seeds, **inputs)
-                if pair_seeds is not None:
-                    logs.append(blocks[i])
-                    continue
-                self.drawn[key] = blocks
+                self.drawn[key] = self._run(frames, draw_seeds(self.rng(frames[0]), k))
             logs.append(self.drawn[key][i])
         return average_windows(logs)
 
@@ -232,7 +225,7 @@ class TransformerTracker(Tracker):
             return self
         bound = dataclasses.replace(self)
         bound.__dict__["net"] = self.net  # the loaded model, not a second load
-        object.__setattr__(bound, "_windows", _Windows(bound, frame, pairs, self.net.window, rng))
+        object.__setattr__(bound, "_windows", _Windows(bound, frame, pairs, rng))
         return bound
 
     def features(self, frame: Frame) -> PairCells:

@@ -16,6 +16,7 @@ from uqtrack.transformer.associate import (
     associate_draws,
     associate_window,
     average_windows,
+    draw_seeds,
     mc_dropout,
     pair_windows,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "associate_draws",
     "associate_window",
     "average_windows",
+    "draw_seeds",
     "load_model",
     "mc_dropout",
     "pair_windows",

@@ -43,8 +43,8 @@ from uqtrack.transformer._trackastra import RelativePositionalAttention, Trackin
 from uqtrack.transformer.features import coordinates, region_features
 from uqtrack.transformer.model import AssociationModel, torch_threads
 
-__all__ = ["associate", "associate_draws", "associate_window", "average_windows", "log_probabilities",
-           "mc_dropout", "pair_logits", "pair_windows"]
+__all__ = ["associate", "associate_draws", "associate_window", "average_windows", "draw_seeds",
+           "log_probabilities", "mc_dropout", "pair_logits", "pair_windows"]
 
 #: Largest attention tensor (batch x heads x cells^2 elements) of one batched forward
 #: pass (4 MiB as float32); more draws run in chunks. Measured on one thread, 10
@@ -243,15 +243,8 @@ def associate(
                                           images=images, features=features, threads=threads)
         log_p, log_none = log_p[0], log_none[0]
     else:
-        coords = (coordinates(cells_t), coordinates(cells_t2))
-        m, d = len(coords[0]), len(coords[1])
         feats = _region_features(model, (cells_t, cells_t2), masks, images, features)
-        if m == 0 or d == 0:
-            logits = np.zeros((m, d))
-        else:
-            with torch_threads(threads):
-                logits = pair_logits(model.net, coords, feats)
-        log_p, log_none = log_probabilities(logits, coords, model.cutoff)
+        (log_p, log_none), = associate_window(model, (cells_t, cells_t2), features=feats, threads=threads)
     if log:
         return log_p, log_none
     return np.exp(log_p), np.exp(log_none)
@@ -299,23 +292,16 @@ def associate_draws(
     """
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout rate must be in [0, 1), got {dropout}")
-    seeds = [int(rng.integers(2**63)) for _ in range(int(k))]
-    coords = (coordinates(cells_t), coordinates(cells_t2))
-    m, d = len(coords[0]), len(coords[1])
+    seeds = draw_seeds(rng, k)
     feats = _region_features(model, (cells_t, cells_t2), masks, images, features)
-    if m == 0 or d == 0 or not seeds:
-        logits = np.zeros((len(seeds), m, d))
-    else:
-        heads = int(model.net.config["nhead"])
-        chunk = max(1, MAX_ATTENTION // (heads * (m + d) ** 2))
-        parts = []
-        with torch_threads(threads):
-            for start in range(0, len(seeds), chunk):
-                part = seeds[start:start + chunk]
-                with seeded_dropout(model.net, part, dropout):
-                    parts.append(pair_logits(model.net, coords, feats, batch=len(part)))
-        logits = np.concatenate(parts)
-    return log_probabilities(logits, coords, model.cutoff)
+    (log_p, log_none), = associate_window(model, (cells_t, cells_t2), features=feats, dropout=dropout,
+                                          seeds=seeds, threads=threads)
+    return log_p, log_none
+
+
+def draw_seeds(rng: np.random.Generator, k: int) -> list[int]:
+    """One integer per MC-dropout draw from ``rng`` (``k`` of them, whatever the frames)."""
+    return [int(rng.integers(2**63)) for _ in range(int(k))]
 
 
 def pair_windows(i: int, n_frames: int, window: int) -> list[tuple[int, int]]:
@@ -373,11 +359,13 @@ def associate_window(
     """
     coords = [coordinates(c) for c in cells]
     starts = np.concatenate([[0], np.cumsum([len(c) for c in coords])])
-    if model.features == "wrfeat" and features is None and starts[-1]:
+    # without two adjacent non-empty frames every block is trivial: no forward pass
+    linked = any(len(a) and len(b) for a, b in zip(coords, coords[1:]))
+    if model.features == "wrfeat" and features is None and linked:
         raise ValueError("this model sees region features: pass features of every frame")
-    feats = list(features) if features is not None and model.features == "wrfeat" and starts[-1] else None
+    feats = list(features) if features is not None and model.features == "wrfeat" and linked else None
     draws = None if seeds is None else [int(s) for s in seeds]
-    if starts[-1] == 0 or draws == []:
+    if not linked or draws == []:
         b = 1 if draws is None else len(draws)
         logits = np.zeros((b, starts[-1], starts[-1]), np.float32)
     elif draws is None:

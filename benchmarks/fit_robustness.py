@@ -16,14 +16,11 @@ judged on the evaluation split against the raw probabilities. Prints, per fit:
 
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
 from functools import partial
-from pathlib import Path
 
 import numpy as np
-import yaml
-from floor_sensitivity import judge, load
+from floor_sensitivity import judge, load, read_run, run_arguments
 
 from uqtrack import calibration
 from uqtrack import config as cfg
@@ -38,18 +35,11 @@ def fixed_prior(logp, groups, true, blocks, sd):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--results", default="results")
-    ap.add_argument("--trackers", nargs="*", default=None)
-    ap.add_argument("--methods", nargs="*", default=None)
+    ap = run_arguments(__doc__)
     ap.add_argument("--sds", nargs="*", type=float, default=[2.0])
     ap.add_argument("--cells", action="store_true", help="also print every distance cell with >= 30 wrong links")
     args = ap.parse_args()
-    conf = yaml.safe_load(Path(args.config).read_text())
-    results = Path(args.results)
-    methods = args.methods or conf["methods"]
-    trackers = args.trackers or list(conf["trackers"])
+    conf, results, trackers, methods = read_run(args)
     fits = {"paper": lambda *a: calibration.fit(*a[:3], model="paper")}
     fits |= {f"sd={sd:g}": partial(fixed_prior, sd=sd) for sd in args.sds}
     fits["cv"] = lambda *a: calibration.fit_cv(*a)

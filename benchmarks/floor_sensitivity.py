@@ -37,6 +37,24 @@ def load(results: Path, conf: dict, dataset: str, step: int, tracker: str, metho
     return join_truth(splits.gather(edges, parts, read_parquet), splits.gather(truth, parts, read_parquet))
 
 
+def run_arguments(doc: str, trackers: list[str] | None = None,
+                  methods: list[str] | None = None) -> argparse.ArgumentParser:
+    """A parser with the options of every script over a finished run: its config and
+    results folder, and which trackers and methods (None: the config's, see :func:`read_run`)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--results", default="results")
+    ap.add_argument("--trackers", nargs="*", default=trackers)
+    ap.add_argument("--methods", nargs="*", default=methods)
+    return ap
+
+
+def read_run(args: argparse.Namespace) -> tuple[dict, Path, list[str], list[str]]:
+    """The run's config, results folder, trackers and methods (the config's where not given)."""
+    conf = yaml.safe_load(Path(args.config).read_text())
+    return conf, Path(args.results), args.trackers or list(conf["trackers"]), args.methods or conf["methods"]
+
+
 def judge(table, fit) -> tuple[float, float, int]:
     groups = daughter_groups(table)
     p = fit.apply(table["logp"].to_numpy(), groups)
@@ -47,18 +65,12 @@ def judge(table, fit) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--results", default="results")
-    ap.add_argument("--trackers", nargs="*", default=["distance"])
-    ap.add_argument("--methods", nargs="*", default=None)
+    ap = run_arguments(__doc__, trackers=["distance"])
     ap.add_argument("--eps", nargs="*", type=float, default=[1e-6, 1e-4, 1e-3, 1e-2, 0.05, 0.1])
     args = ap.parse_args()
-    conf = yaml.safe_load(Path(args.config).read_text())
-    results = Path(args.results)
-    methods = args.methods or conf["methods"]
+    conf, results, trackers, methods = read_run(args)
     variants = [("paper", None)] + [(f"eps={e:g}", e) for e in args.eps] + [("fitted", "fit")]
-    for tracker in args.trackers:
+    for tracker in trackers:
         for method in methods:
             print(f"\n### {tracker} / {method}: ECE +TS, expected / true wrong links (evaluation split)\n")
             print("| dataset | step | " + " | ".join(v for v, _ in variants) + " |")

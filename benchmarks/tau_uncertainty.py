@@ -16,13 +16,9 @@ them as independent).
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 import xarray as xr
-import yaml
-from floor_sensitivity import judge, load
+from floor_sensitivity import judge, load, read_run, run_arguments
 
 from uqtrack import calibration
 from uqtrack import config as cfg
@@ -49,24 +45,19 @@ def refit(cal, model: str, prior_sd, rng, replicates: int) -> list[calibration.T
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--results", default="results")
-    ap.add_argument("--trackers", nargs="*", default=["distance"])
-    ap.add_argument("--methods", nargs="*", default=["sm", "fp", "as", "mm"])
+    ap = run_arguments(__doc__, trackers=["distance"], methods=["sm", "fp", "as", "mm"])
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    conf = yaml.safe_load(Path(args.config).read_text())
-    results = Path(args.results)
+    conf, results, trackers, methods = read_run(args)
     summary = xr.open_dataset(results / "summary.nc")
     model, prior_sd = conf.get("ts_model", "floor"), conf.get("ts_prior_sd", "cv")
     rng = np.random.default_rng(args.seed)
     print("| dataset | step | tracker | method | ECE +TS | eval. interval width | refit 95 % width | widening |")
     print("|---|---|---|---|---|---|---|---|")
     widening = []
-    for tracker in args.trackers:
-        for method in args.methods:
+    for tracker in trackers:
+        for method in methods:
             for dataset, entry in conf["datasets"].items():
                 for step in cfg.Dataset.from_config(dataset, entry, conf["steps"]).steps:
                     try:

@@ -18,14 +18,12 @@ one-temperature-plus-floor model cannot describe that movie's confidences.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from fit_robustness import RAW  # same folder
-from floor_sensitivity import judge, load
+from floor_sensitivity import judge, load, read_run, run_arguments
 
 from uqtrack import config as cfg
 from uqtrack.tables import fit_calibration
@@ -52,17 +50,11 @@ def cells(conf: dict, results: Path, trackers: list[str], methods: list[str]):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--results", default="results")
-    ap.add_argument("--trackers", nargs="*", default=None)
-    ap.add_argument("--methods", nargs="*", default=None)
+    ap = run_arguments(__doc__)
     ap.add_argument("--min-wrong", type=int, default=30)
     ap.add_argument("--cells", action="store_true", help="print every cell where +TS is worse")
     args = ap.parse_args()
-    conf = yaml.safe_load(Path(args.config).read_text())
-    trackers = args.trackers or list(conf["trackers"])
-    rows = list(cells(conf, Path(args.results), trackers, args.methods or conf["methods"]))
+    rows = list(cells(*read_run(args)))
     if not rows:
         raise SystemExit(f"no finished cells under {args.results}")
     t = pd.DataFrame(rows)

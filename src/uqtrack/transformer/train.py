@@ -195,7 +195,7 @@ def _crop(win: _Window, rng: np.random.Generator, max_cells: int | None, margin:
                 keep &= ~has | kept_mother
             target = np.where(has, np.where(kept_mother, new_index[mother] if m else -1, -1),
                               np.where(target == m, int((new_index >= 0).sum()), -1))
-        if k == 0 and not keep.any() or k and not keep.any() and last:
+        if not keep.any() and (k == 0 or last):  # no mother or no daughter left: keep it whole
             return win
         new_index = np.where(keep, np.cumsum(keep) - 1, -1)
         coords.append(win.coords[sl][keep])
